@@ -1,0 +1,36 @@
+#include "errors.hpp"
+
+#include <string>
+
+namespace unipoll::detail {
+namespace {
+
+std::string prefix(backend b, std::string_view op, int fd) {
+    std::string s{name(b)};
+    s += ": ";
+    s += op;
+    if (fd != no_fd) {
+        s += "(fd ";
+        s += std::to_string(fd);
+        s += ')';
+    }
+    return s;
+}
+
+}  // namespace
+
+void throw_error(int err, backend b, std::string_view op, int fd, std::string_view call) {
+    std::string what = prefix(b, op, fd);
+    what += ": ";
+    what += call;
+    throw std::system_error(err, std::generic_category(), what);
+}
+
+void throw_usage(int err, backend b, std::string_view op, int fd, std::string_view why) {
+    std::string what = prefix(b, op, fd);
+    what += ": ";
+    what += why;
+    throw std::system_error(err, std::generic_category(), what);
+}
+
+}  // namespace unipoll::detail

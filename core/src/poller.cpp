@@ -1,0 +1,68 @@
+// The public class: argument checks shared by every backend, then a
+// forward to the wake protocol (poller_core) or the backend.
+#include "errors.hpp"
+#include "poller_core.hpp"
+
+#include <unipoll/poller.hpp>
+
+#include <cerrno>
+
+namespace unipoll {
+namespace detail {
+std::unique_ptr<backend_impl> create_backend(backend);
+}
+
+namespace {
+
+void check_args(const detail::backend_impl& impl, std::string_view op, int fd, interest what,
+                trigger how) {
+    if (fd < 0) detail::throw_usage(EBADF, impl.kind(), op, fd, "negative file descriptor");
+    if (static_cast<std::uint8_t>(what) > static_cast<std::uint8_t>(interest::read_write))
+        detail::throw_usage(EINVAL, impl.kind(), op, fd, "interest value out of range");
+    if (static_cast<std::uint8_t>(how) > static_cast<std::uint8_t>(trigger::oneshot))
+        detail::throw_usage(EINVAL, impl.kind(), op, fd, "trigger value out of range");
+    if (!impl.supports(how))
+        detail::throw_usage(ENOTSUP, impl.kind(), op, fd, "trigger not supported by this backend");
+}
+
+}  // namespace
+
+poller::poller() : poller(default_backend()) {}
+
+poller::poller(backend b)
+    : core_(std::make_unique<detail::poller_core>(detail::create_backend(b))) {}
+
+poller::poller(poller&&) noexcept = default;
+poller& poller::operator=(poller&&) noexcept = default;
+poller::~poller() = default;
+
+backend poller::kind() const noexcept { return core_->impl().kind(); }
+
+bool poller::supports(trigger how) const noexcept { return core_->impl().supports(how); }
+
+void poller::add(int fd, interest what, std::uint64_t token, trigger how) {
+    check_args(core_->impl(), "add", fd, what, how);
+    core_->impl().add(fd, what, token, how);
+}
+
+void poller::modify(int fd, interest what, std::uint64_t token, trigger how) {
+    check_args(core_->impl(), "modify", fd, what, how);
+    core_->impl().modify(fd, what, token, how);
+}
+
+void poller::remove(int fd) {
+    if (fd < 0) detail::throw_usage(EBADF, kind(), "remove", fd, "negative file descriptor");
+    core_->impl().remove(fd);
+}
+
+poll_result poller::poll(std::span<event> out, std::chrono::nanoseconds timeout) {
+    return core_->poll(out, timeout);
+}
+
+void poller::wake() noexcept {
+    if (core_) core_->wake();
+}
+
+counters poller::stats() const noexcept { return core_->impl().stats.snapshot(); }
+
+}  // namespace unipoll

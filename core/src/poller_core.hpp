@@ -1,0 +1,43 @@
+// The wake protocol (DESIGN.md §4), written once for every backend.
+//
+// The Promela model in tests/model/wake_protocol.pml is a line-by-line
+// transcription of wake() and poll() below; change both together and run
+// tests/model/check.sh (docs/model.md maps each model line to this code).
+#pragma once
+
+#include "backend_impl.hpp"
+
+#include <atomic>
+#include <memory>
+
+namespace unipoll::detail {
+
+class poller_core {
+public:
+    explicit poller_core(std::unique_ptr<backend_impl> impl) noexcept : impl_(std::move(impl)) {}
+
+    backend_impl& impl() noexcept { return *impl_; }
+    const backend_impl& impl() const noexcept { return *impl_; }
+
+    poll_result poll(std::span<event> out, std::chrono::nanoseconds timeout);
+    void wake() noexcept;
+
+private:
+    poll_result poll_nonblocking(std::span<event> out);
+    poll_result poll_blocking(std::span<event> out, std::chrono::nanoseconds timeout);
+
+    std::unique_ptr<backend_impl> impl_;
+
+    // Both flags are read and written with seq_cst: the sleeper stores
+    // `sleeping` then loads `pending`, wake() writes `pending` then loads
+    // `sleeping`. That store->load pattern needs a total order (Dekker);
+    // acquire/release would let both sides miss each other and lose a wake.
+    // Own cache line: wakers hammer it, the counters must not share it.
+    alignas(64) std::atomic<int> pending_{0};   // a wake() not yet consumed
+    std::atomic<int> sleeping_{0};              // the blocking poller is in (or about to enter) the kernel
+
+    // Guards the "one blocking poller at a time" rule.
+    alignas(64) std::atomic<bool> blocking_{false};
+};
+
+}  // namespace unipoll::detail
