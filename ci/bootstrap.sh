@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Installs what unipoll needs to build, test and measure itself.
+# Debian/Ubuntu: installs with apt, only what is missing (a no-op when all is
+# present). Other systems: prints the packages to install and exits.
+#
+#   ci/bootstrap.sh            build + tests + comparison peers
+#   ci/bootstrap.sh --cross    also the cross toolchains (aarch64 gcc, qemu-user, zig)
+set -euo pipefail
+
+want_cross=0
+for arg in "$@"; do
+    case "$arg" in
+        --cross) want_cross=1 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "bootstrap.sh: unknown option $arg" >&2; exit 2 ;;
+    esac
+done
+
+case "$(uname -s)" in
+    Darwin)
+        echo "macOS: brew install cmake ninja boost libuv libevent libev"
+        exit 0 ;;
+    FreeBSD)
+        echo "FreeBSD: pkg install -y cmake ninja boost-libs libuv libevent libev pkgconf"
+        exit 0 ;;
+    NetBSD)
+        echo "NetBSD: pkgin -y install cmake ninja-build boost-libs libuv libevent libev pkgconf"
+        exit 0 ;;
+    OpenBSD)
+        echo "OpenBSD: pkg_add cmake ninja boost libuv libevent libev"
+        exit 0 ;;
+esac
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap.sh: no apt-get; install by hand: cmake (>= 3.25), ninja, a C++20 compiler," \
+         "Boost.Test, liburing, pkg-config, spin, clang with libFuzzer" >&2
+    exit 1
+fi
+
+packages=(
+    # build
+    cmake ninja-build g++ clang pkg-config file python3
+    # library and tests
+    liburing-dev libboost-test-dev
+    # proofs: model checking and fuzzing
+    spin gcc libfuzzer-14-dev libclang-rt-14-dev
+    # comparison tool: peers, kernel syscall counting, plots
+    libuv1-dev libevent-dev libev-dev libboost-dev python3-matplotlib
+)
+if [ "$want_cross" = 1 ]; then
+    packages+=(g++-aarch64-linux-gnu qemu-user python3-pip python3-venv)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "bootstrap.sh: installing ${missing[*]}"
+    sudo=""
+    [ "$(id -u)" = 0 ] || sudo=sudo
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
