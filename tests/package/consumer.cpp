@@ -1,0 +1,30 @@
+// Built against an installed unipoll, like a user's program: a wake from
+// another thread and an fd event must both arrive.
+#include <unipoll/poller.hpp>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+#include <thread>
+
+int main() {
+    unipoll::poller p;
+    int fds[2];
+    if (::pipe(fds) != 0) return 1;
+    p.add(fds[0], unipoll::interest::read, 7);
+    std::thread waker([&] { p.wake(); });
+    unipoll::event ev[4];
+    bool woken = false;
+    while (!woken) woken = p.poll(ev).woken;
+    waker.join();
+    if (::write(fds[1], "x", 1) != 1) return 1;
+    const auto r = p.poll(ev);
+    const bool ok = r.count == 1 && ev[0].token == 7 && ev[0].readable;
+    p.remove(fds[0]);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    std::printf("consumer: %s backend, %s\n", std::string(unipoll::name(p.kind())).c_str(),
+                ok ? "ok" : "FAILED");
+    return ok ? 0 : 1;
+}
