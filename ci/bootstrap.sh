@@ -39,7 +39,7 @@ fi
 
 packages=(
     # build
-    cmake ninja-build g++ clang pkg-config file python3
+    cmake ninja-build g++ clang pkg-config file python3 python3-venv
     # library and tests
     liburing-dev libboost-test-dev
     # proofs: model checking and fuzzing
