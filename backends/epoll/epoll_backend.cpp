@@ -58,18 +58,20 @@ int epoll_backend::ctl(int op, int fd, std::uint32_t events, std::uint64_t key) 
 
 void epoll_backend::add(int fd, interest what, std::uint64_t token, trigger how) {
     std::lock_guard lock(mu_);
-    // The kernel is the judge of "already registered": if our table still
-    // holds fd but EPOLL_CTL_ADD succeeds, the old file was closed without
-    // remove() (epoll forgets closed files) and the number was reused; the
-    // new generation makes any event of the old registration stale.
-    const registration* old = reg_.find(fd);
-    const registration saved = old ? *old : registration{};
-    registration& r = reg_.insert(fd, what, token, how);
+    // The kernel is the judge of the fd (EBADF, EPERM) and of "already
+    // registered" (EEXIST), so it is asked before the table grows for fd. If
+    // the table still holds fd but EPOLL_CTL_ADD succeeds, the old file was
+    // closed without remove() (epoll forgets closed files) and the number
+    // reused; the fresh generation makes any event of the old one stale.
+    const std::uint32_t gen = reg_.fresh_gen();
     stat_counters::bump(stats.syscalls);
-    if (ctl(EPOLL_CTL_ADD, fd, epoll_mask(what, how), registry::key(fd, r.gen)) != 0) {
-        const int err = errno;
-        if (saved.gen) r = saved; else reg_.erase(fd);
-        throw_error(err, backend::epoll, "add", fd, "epoll_ctl(EPOLL_CTL_ADD)");
+    if (ctl(EPOLL_CTL_ADD, fd, epoll_mask(what, how), registry::key(fd, gen)) != 0)
+        throw_error(errno, backend::epoll, "add", fd, "epoll_ctl(EPOLL_CTL_ADD)");
+    try {
+        reg_.insert(fd, what, token, how, gen);
+    } catch (...) {
+        ::epoll_ctl(epfd_, EPOLL_CTL_DEL, fd, nullptr);  // nothing half registered
+        throw;
     }
 }
 

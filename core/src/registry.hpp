@@ -58,15 +58,22 @@ public:
         return r && r->gen == gen_of(k) ? r : nullptr;
     }
 
-    // Inserts (or replaces) fd's registration under a fresh generation.
-    registration& insert(int fd, interest what, std::uint64_t token, trigger how) {
+    // Inserts (or replaces) fd's registration under a fresh generation, or
+    // under `gen` when the backend had to hand the kernel its key first.
+    // The table grows to fd + 1 slots: call it only for an fd the kernel
+    // has accepted or fstat() has vouched for (valid fds are small).
+    registration& insert(int fd, interest what, std::uint64_t token, trigger how,
+                         std::uint32_t gen = 0) {
         if (static_cast<std::size_t>(fd) >= slots_.size())
             slots_.resize(static_cast<std::size_t>(fd) + 1);
         registration& r = slots_[static_cast<std::size_t>(fd)];
         if (!r.gen) ++count_;
-        r = registration{token, next_gen(), what, how, true, 0, 0};
+        r = registration{token, gen ? gen : next_gen(), what, how, true, 0, 0};
         return r;
     }
+
+    // A generation for a key that is handed to the kernel before insert().
+    std::uint32_t fresh_gen() noexcept { return next_gen(); }
 
     // Keeps the slot but gives it a fresh generation: events armed under the
     // old one become stale (used by modify where the kernel re-arms).

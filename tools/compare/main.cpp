@@ -1,0 +1,174 @@
+// unipoll-compare: measures unipoll's backends next to peer event libraries
+// and raw kernel floors, and writes report.md, report.json and report.png.
+// See docs/compare.md.
+#include "merge.hpp"
+#include "options.hpp"
+#include "peer.hpp"
+#include "plot.hpp"
+#include "progress.hpp"
+#include "report.hpp"
+#include "scenarios.hpp"
+#include "syscall_counter.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <stdexcept>
+
+namespace compare {
+
+namespace {
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+    std::ofstream out(path);
+    out << text;
+    if (!out) throw std::runtime_error("cannot write " + path.string());
+}
+
+std::string json_list(const std::vector<std::string>& names) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < names.size(); ++i) out += (i ? ", \"" : "\"") + names[i] + "\"";
+    return out + "]";
+}
+
+int list_build() {
+    std::vector<std::string> backends, peers;
+    for (const auto& s : unipoll_subjects()) backends.push_back(s.name);
+    for (const auto& s : peer_subjects()) peers.push_back(s.name);
+    std::printf("{\"backends\": %s, \"peers\": %s}\n", json_list(backends).c_str(), json_list(peers).c_str());
+    return 0;
+}
+
+int merge(const options& o) {
+    const report merged = merge_reports(o.merge);
+    std::filesystem::create_directories(o.out);
+    const auto path = std::filesystem::path(o.out) / "merged.md";
+    const std::string md = render_merged(merged);
+    write_file(path, md);
+    std::fputs(md.c_str(), stdout);
+    std::printf("\nMerged table: %s\n", path.string().c_str());
+    return 0;
+}
+
+// Runs one measurement; a subject that cannot be measured here (a ring
+// the kernel refuses, a library error) becomes a visible row, not a crash.
+void measure(report& rep, progress& bar, const char* scen, const subject& s,
+             const std::function<std::vector<record>()>& body) {
+    bar.step(std::string(scen) + ": " + s.name);
+    try {
+        for (auto& r : body()) rep.records.push_back(std::move(r));
+    } catch (const std::exception& e) {
+        record r;
+        r.scenario = scen;
+        r.subject = s.name;
+        r.kind = kind_name(s.kind);
+        r.note = std::string("failed: ") + e.what();
+        rep.records.push_back(std::move(r));
+    }
+}
+
+int run(const options& o, const std::string& argv0) {
+    std::vector<subject> subjects;
+    for (auto& s : unipoll_subjects())
+        if (wants_subject(o, s.name)) subjects.push_back(std::move(s));
+    for (auto& s : peer_subjects())
+        if (wants_subject(o, s.name)) subjects.push_back(std::move(s));
+    if (subjects.empty()) throw std::invalid_argument("--only matches no subject (see --list)");
+
+    report rep;
+    rep.info = machine_info();
+    rep.info.emplace_back("unipoll", UNIPOLL_COMPARE_UNIPOLL_VERSION);
+    rep.info.emplace_back("syscall_counting", syscall_counter::available()
+        ? "kernel: perf_event_open on raw_syscalls:sys_enter, per thread"
+        : "unipoll stats() only (peers n/a): " + syscall_counter::unavailable_reason());
+    rep.info.emplace_back("mode", o.quick ? "quick" : "full");
+    if (!syscall_counter::probe_note().empty()) rep.notes.push_back(syscall_counter::probe_note());
+    if (!syscall_counter::available())
+        std::fprintf(stderr, "unipoll-compare: kernel syscall counting unavailable (%s); using stats()\n",
+                     syscall_counter::unavailable_reason().c_str());
+    for (const auto& s : subjects) rep.subjects.push_back({s.name, kind_name(s.kind), s.version, s.detail});
+
+    using wake_fn = record (*)(const subject&, const options&);
+    const std::pair<const char*, wake_fn> wake_scenarios[] = {
+        {scenario::wake_sleeping, measure_wake_sleeping},
+        {scenario::wake_busy, measure_wake_busy},
+        {scenario::coalescing, measure_coalescing},
+        {scenario::nonblocking_poll, measure_nonblocking_poll},
+    };
+    int steps = 0;
+    for (const auto& [id, fn] : wake_scenarios) steps += wants_scenario(o, id) ? static_cast<int>(subjects.size()) : 0;
+    for (const char* id : {scenario::readiness, scenario::registration})
+        for (const auto& s : subjects) steps += wants_scenario(o, id) && s.backend ? 1 : 0;
+
+    {
+        progress bar(steps);
+        for (const auto& [id, fn] : wake_scenarios) {
+            if (!wants_scenario(o, id)) continue;
+            for (const auto& s : subjects)
+                measure(rep, bar, id, s, [&, f = fn] { return std::vector<record>{f(s, o)}; });
+        }
+        for (const auto& s : subjects) {
+            if (!s.backend) continue;
+            if (wants_scenario(o, scenario::readiness))
+                measure(rep, bar, scenario::readiness, s, [&] { return measure_readiness(s, o); });
+            if (wants_scenario(o, scenario::registration))
+                measure(rep, bar, scenario::registration, s,
+                        [&] { return std::vector<record>{measure_registration(s, o)}; });
+        }
+    }
+    evaluate(rep);
+
+    const std::filesystem::path dir(o.out);
+    std::filesystem::create_directories(dir);
+    const auto json_path = dir / "report.json";
+    write_file(json_path, to_json(rep));
+    if (o.plot) {
+        const auto png = dir / "report.png";
+        const plot_outcome drawn = draw_picture(argv0, o.python, json_path.string(), png.string());
+        if (drawn.drawn) rep.picture = "report.png";
+        else std::fprintf(stderr, "unipoll-compare: no picture: %s\n", drawn.note.c_str());
+        rep.picture_note = drawn.note;
+    } else {
+        rep.picture_note = "not requested (--no-plot)";
+    }
+    write_file(json_path, to_json(rep));
+    write_file(dir / "report.md", render_markdown(rep));
+
+    std::printf("unipoll-compare on %s: %s %s, %s; %s\n\n", rep.info_value("machine").c_str(),
+                rep.info_value("os").c_str(), rep.info_value("kernel").c_str(),
+                rep.info_value("cpu_model").c_str(), rep.info_value("syscall_counting").c_str());
+    std::fputs(render_tables(rep).c_str(), stdout);
+    std::printf("### Goals\n\n%s\n", render_goals(rep).c_str());
+    std::printf("Report: %s (%s, %s)\n", (dir / "report.md").string().c_str(), json_path.string().c_str(),
+                rep.picture.empty() ? "no picture" : (dir / rep.picture).string().c_str());
+    return 0;
+}
+
+}  // namespace
+
+}  // namespace compare
+
+int main(int argc, char** argv) {
+    using namespace compare;
+    options o;
+    try {
+        o = parse_options(argc, argv);
+    } catch (const std::invalid_argument& e) {
+        std::fprintf(stderr, "unipoll-compare: %s\n", e.what());
+        return 2;
+    }
+    if (o.help) {
+        std::fputs(usage(), stdout);
+        return 0;
+    }
+    try {
+        if (o.list) return list_build();
+        if (!o.merge.empty()) return merge(o);
+        return run(o, argv[0]);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "unipoll-compare: %s\n", e.what());
+        return 1;
+    }
+}

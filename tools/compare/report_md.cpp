@@ -1,0 +1,197 @@
+// The tables (stdout and report.md) and report.md itself.
+#include "report.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <set>
+#include <string>
+
+namespace compare {
+
+namespace {
+
+enum class fmt { us, syscalls, ratio, count, rate, ns };
+
+struct column {
+    const char* header;
+    const char* key;
+    fmt format;
+};
+
+struct table_spec {
+    const char* scenario;
+    const char* title;
+    const char* what;
+    std::vector<column> columns;
+};
+
+const std::vector<table_spec>& tables() {
+    static const std::vector<table_spec> specs = {
+        {scenario::wake_sleeping, "1. Wake round trip, poller asleep",
+         "One thread blocked in the loop's wait, another wakes it and spins until it acknowledges. "
+         "Latency is wake() to acknowledgement; system calls are per round trip and per thread.",
+         {{"p50 us", "p50_ns", fmt::us}, {"p99 us", "p99_ns", fmt::us}, {"max us", "max_ns", fmt::us},
+          {"p50 / floor", "floor_ratio", fmt::ratio}, {"waker sc", "waker_syscalls", fmt::syscalls},
+          {"sleeper sc", "sleeper_syscalls", fmt::syscalls}}},
+        {scenario::wake_busy, "2. Wake, poller busy",
+         "The poller runs non-blocking polls in a loop; another thread wakes it. System calls on the waker's side per wake.",
+         {{"p50 us", "p50_ns", fmt::us}, {"p99 us", "p99_ns", fmt::us},
+          {"waker sc/wake", "waker_syscalls", fmt::syscalls}}},
+        {scenario::coalescing, "3. Coalescing",
+         "4 threads wake one poller as fast as they can; kernel posts (waker system calls) per wake, "
+         "and how often the poller returned per wake.",
+         {{"wakes", "wakes", fmt::count}, {"posts/wake", "posts_per_wake", fmt::syscalls},
+          {"returns/wake", "deliveries_per_wake", fmt::syscalls}, {"ns/wake", "ns_per_wake", fmt::ns}}},
+        {scenario::nonblocking_poll, "4. Non-blocking poll, nothing ready",
+         "One turn of the loop with a zero timeout.",
+         {{"ns/call", "ns_per_call", fmt::ns}, {"sc/call", "syscalls_per_call", fmt::syscalls}}},
+        {scenario::readiness, "5. Readiness throughput and scaling",
+         "Socket fds registered (level, read; both ends of each pair); each round makes `ready` of them readable and "
+         "times only the polls that report them. unipoll backends only (peers: n/a).",
+         {{"registered", "registered", fmt::count}, {"ready", "ready", fmt::count},
+          {"us/round", "ns_per_round", fmt::us}, {"ns/event", "ns_per_event", fmt::ns},
+          {"events/s", "events_per_s", fmt::rate}, {"sc/round", "syscalls_per_round", fmt::syscalls}}},
+        {scenario::registration, "6. Registration",
+         "add() of 1,000 socket fds, then remove() of each, then one non-blocking poll, per round. unipoll backends only (peers: n/a).",
+         {{"add+remove/s", "pairs_per_s", fmt::rate}, {"ns/pair", "ns_per_pair", fmt::ns},
+          {"sc/pair", "syscalls_per_pair", fmt::syscalls}}},
+    };
+    return specs;
+}
+
+std::string format_value(double v, fmt f) {
+    char buf[48];
+    switch (f) {
+        case fmt::us: {
+            const double us = v / 1000.0;
+            std::snprintf(buf, sizeof buf, us < 10 ? "%.2f" : us < 1000 ? "%.1f" : "%.0f", us);
+            break;
+        }
+        // Small non-zero rates (a relay in 10,000 wakes) must not print as 0.00.
+        case fmt::syscalls:
+            std::snprintf(buf, sizeof buf, v > 0 && v < 0.001 ? "%.1e" : v > 0 && v < 0.01 ? "%.4f" : "%.2f", v);
+            break;
+        case fmt::ratio: std::snprintf(buf, sizeof buf, "%.2fx", v); break;
+        case fmt::count: std::snprintf(buf, sizeof buf, "%.0f", v); break;
+        case fmt::ns: std::snprintf(buf, sizeof buf, v < 100 ? "%.1f" : "%.0f", v); break;
+        case fmt::rate:
+            if (v >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", v / 1e6);
+            else if (v >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", v / 1e3);
+            else std::snprintf(buf, sizeof buf, "%.0f", v);
+            break;
+    }
+    return buf;
+}
+
+bool is_syscall_column(const column& c) {
+    return c.format == fmt::syscalls && std::string(c.key) != "deliveries_per_wake";
+}
+
+// Padded Markdown table. Columns from `first_numeric` on are right-aligned.
+std::string render_grid(const std::vector<std::vector<std::string>>& rows,
+                        std::size_t first_numeric = ~std::size_t{0}) {
+    std::vector<std::size_t> width(rows.front().size(), 0);
+    for (const auto& row : rows)
+        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    std::string out;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        out += '|';
+        for (std::size_t c = 0; c < rows[r].size(); ++c) {
+            const std::string& cell = rows[r][c];
+            const std::string pad(width[c] - cell.size(), ' ');
+            out += ' ';
+            if (c < first_numeric || r == 0) out.append(cell).append(pad);
+            else out.append(pad).append(cell);
+            out += " |";
+        }
+        out += '\n';
+        if (r == 0) {
+            out += '|';
+            // Appended piecewise: g++ 12 misreports -Wrestrict on
+            // literal + std::string chains.
+            for (std::size_t c = 0; c < width.size(); ++c) {
+                const bool left = c < first_numeric;
+                if (left) out += ':';
+                out.append(width[c] + 1, '-');
+                out += left ? "|" : ":|";
+            }
+            out += '\n';
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_tables(const report& rep) {
+    const bool merged = std::any_of(rep.records.begin(), rep.records.end(),
+                                    [](const record& r) { return !r.machine.empty(); });
+    bool any_stats_source = false;
+    std::string out;
+    for (const auto& spec : tables()) {
+        std::vector<std::vector<std::string>> rows;
+        std::vector<std::string> header;
+        if (merged) header.emplace_back("machine");
+        header.emplace_back("subject");
+        for (const auto& c : spec.columns) header.emplace_back(c.header);
+        rows.push_back(header);
+        std::vector<std::string> notes;
+        for (const auto& r : rep.records) {
+            if (r.scenario != spec.scenario) continue;
+            std::vector<std::string> row;
+            if (merged) row.push_back(r.machine);
+            row.push_back(r.subject);
+            for (const auto& c : spec.columns) {
+                const auto v = r.get(c.key);
+                std::string cell = v ? format_value(*v, c.format) : "n/a";
+                if (v && is_syscall_column(c) && r.syscalls_source == "stats()") {
+                    cell += '*';
+                    any_stats_source = true;
+                }
+                row.push_back(cell);
+            }
+            rows.push_back(std::move(row));
+            if (!r.note.empty()) notes.push_back(r.subject + ": " + r.note);
+        }
+        if (rows.size() == 1) continue;
+        out += "### " + std::string(spec.title) + "\n\n" + spec.what + "\n\n" + render_grid(rows, merged ? 2 : 1);
+        for (const auto& n : notes) out += "\n- " + n;
+        out += notes.empty() ? "\n" : "\n\n";
+    }
+    if (any_stats_source)
+        out += "`*` counted by unipoll's own stats(): the kernel counter was not permitted here.\n\n";
+    return out;
+}
+
+std::string render_goals(const report& rep) {
+    std::vector<std::vector<std::string>> rows = {{"goal", "subject", "evidence", "result"}};
+    for (const auto& g : rep.goals)
+        rows.push_back({g.text, g.subject, g.evidence, !g.met ? "not measured" : *g.met ? "met" : "NOT MET"});
+    if (rows.size() == 1) return "No goals could be evaluated (no unipoll wake measurements).\n";
+    return render_grid(rows);
+}
+
+std::string render_markdown(const report& rep) {
+    std::string out = "# unipoll-compare report\n\n";
+    std::vector<std::vector<std::string>> info = {{"", ""}};
+    for (const auto& [k, v] : rep.info) info.push_back({k, v});
+    out += "## Machine and build\n\n" + render_grid(info) + "\n";
+    std::vector<std::vector<std::string>> subjects = {{"subject", "kind", "version", "what is measured"}};
+    for (const auto& s : rep.subjects) subjects.push_back({s.name, s.kind, s.version, s.detail});
+    out += "## Subjects\n\n" + render_grid(subjects) + "\n";
+    out += "`sc` = system calls counted per thread; `floor` = raw eventfd + EPOLLET epoll_wait, "
+           "no library, measured in the same run.\n\n";
+    out += "## Results\n\n" + render_tables(rep);
+    out += "## Goals\n\n" + render_goals(rep) + "\n";
+    if (!rep.picture.empty())
+        out += "## Picture\n\n![latency distributions and system calls](" + rep.picture + ")\n\n";
+    else if (!rep.picture_note.empty())
+        out += "## Picture\n\nNone: " + rep.picture_note + "\n\n";
+    if (!rep.notes.empty()) {
+        out += "## Notes\n\n";
+        for (const auto& n : rep.notes) out += "- " + n + "\n";
+    }
+    return out;
+}
+
+}  // namespace compare
