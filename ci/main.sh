@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's main command: installs what is missing, builds an optimised
-# unipoll, runs the conformance suite for every backend on this machine and
-# prints a per-backend report (also written to report/conformance.md).
+# unipoll, runs the conformance suite for every backend on this machine, then
+# the kernel comparison (unipoll-compare), and ends by printing where the
+# reports are. Extra arguments go to unipoll-compare (e.g. --quick).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ci/bootstrap.sh
@@ -12,5 +13,10 @@ status=0
 ctest --preset release -L conformance --output-junit "$PWD/report/conformance.xml" || status=$?
 python3 ci/conformance_report.py report/conformance.xml report/conformance.md
 echo
-echo "Report: report/conformance.md (JUnit: report/conformance.xml)"
+# The comparison exits non-zero only on a real error (a lost wake, a
+# failed measurement), never because of the numbers it measured.
+build/release/tools/unipoll-compare --out report/compare "$@" || status=$?
+echo
+echo "Conformance: report/conformance.md (JUnit: report/conformance.xml)"
+echo "Comparison:  report/compare/report.md (report.json, report.png)"
 exit "$status"

@@ -1,0 +1,58 @@
+// Descriptors for the cases: RAII ownership, non-blocking pipes and
+// socketpairs, and the reads and writes that change their readiness.
+// Portable to Linux, macOS and the BSDs (no pipe2/SOCK_NONBLOCK: macOS lacks
+// them). Failures throw std::system_error naming the call.
+#pragma once
+
+#include <cstddef>
+#include <utility>
+
+namespace conformance {
+
+class unique_fd {
+public:
+    unique_fd() noexcept = default;
+    explicit unique_fd(int fd) noexcept : fd_(fd) {}
+    unique_fd(unique_fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+    unique_fd& operator=(unique_fd&& other) noexcept {
+        if (this != &other) reset(std::exchange(other.fd_, -1));
+        return *this;
+    }
+    unique_fd(const unique_fd&) = delete;
+    unique_fd& operator=(const unique_fd&) = delete;
+    ~unique_fd() { reset(); }
+
+    int get() const noexcept { return fd_; }
+    void reset(int fd = -1) noexcept;
+
+private:
+    int fd_ = -1;
+};
+
+struct pipe_fds {
+    unique_fd read_end;
+    unique_fd write_end;
+};
+
+struct socket_pair {
+    unique_fd a;
+    unique_fd b;
+};
+
+// Both ends non-blocking and close-on-exec.
+pipe_fds make_pipe();
+// socketpair(AF_UNIX, SOCK_STREAM), both ends non-blocking and close-on-exec.
+socket_pair make_socketpair();
+
+// Writes one byte; the fd must have room for it.
+void write_byte(int fd);
+// Reads until EAGAIN or end of file; returns the bytes read.
+std::size_t drain(int fd);
+// Writes until EAGAIN; returns the bytes written.
+std::size_t fill(int fd);
+
+// A regular file (already unlinked) and a directory: fds without readiness.
+unique_fd open_regular_file();
+unique_fd open_directory();
+
+}  // namespace conformance
