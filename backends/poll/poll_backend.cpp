@@ -121,13 +121,6 @@ void poll_backend::remove(int fd) {
     if (changed) wake_sleeper_for_change();
 }
 
-bool poll_backend::still_registered_file_locked(int fd, const registration& r) noexcept {
-    stat_counters::bump(stats.syscalls);
-    struct stat st {};
-    return ::fstat(fd, &st) == 0 && static_cast<std::uint64_t>(st.st_dev) == r.file_dev &&
-           static_cast<std::uint64_t>(st.st_ino) == r.file_ino;
-}
-
 void poll_backend::mark_changed_locked() noexcept {
     nonblocking_stale_ = true;
     sleeper_stale_.store(true);
@@ -246,14 +239,11 @@ std::size_t poll_backend::collect_locked(poll_set& set, std::size_t first, std::
         e.hangup = (rev & hangup_bits) != 0;
         e.error = (rev & POLLERR) != 0;
         if (!e.readable && !e.writable && !e.hangup && !e.error) continue;
-        if (!still_registered_file_locked(set.fds[i].fd, *r)) {
-            // Closed without remove() and the number reused before any poll
-            // saw POLLNVAL: the readiness is another file's and must not
-            // carry this registration's token.
-            r->armed = false;
-            mark_changed_locked();
-            continue;
-        }
+        // No per-event check that fd still names the added file: if it was
+        // closed without remove() and the number reused, the dead
+        // registration may report the new file under its old token until
+        // remove() or add() of that number (docs/semantics.md allows that;
+        // an fstat per event would double the cost of every poll).
         out[count++] = e;
         if (r->how == trigger::oneshot) {
             r->armed = false;

@@ -60,8 +60,6 @@ private:
 
     void rebuild_locked(poll_set& set, int waker_fd);
     std::size_t collect_locked(poll_set& set, std::size_t first, std::span<event> out);
-    // One fstat(2): fd still names the file `r` was added for.
-    bool still_registered_file_locked(int fd, const registration& r) noexcept;
     void mark_changed_locked() noexcept;
     void wake_sleeper_for_change() noexcept;
 
