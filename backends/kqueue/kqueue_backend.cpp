@@ -249,16 +249,21 @@ wait_result kqueue_backend::wait(std::span<event> out, std::chrono::nanoseconds 
     // One kevent per slot of `out`: every event returned fits, and events
     // left in the kernel wait for the next poll.
     std::array<kq::kevent_t, stack_batch> local;
+    std::array<int, stack_batch> local_fds;
     std::vector<kq::kevent_t> heap;
+    std::vector<int> heap_fds;
     const std::size_t cap = std::min(out.size(), max_batch);
     kq::kevent_t* buf = local.data();
+    int* fds = local_fds.data();
     if (cap > local.size()) {
         heap.resize(cap);
+        heap_fds.resize(cap);
         buf = heap.data();
+        fds = heap_fds.data();
     }
 
     stat_counters::bump(stats.syscalls);
-    const int n = ::kevent(kq_, &change, nchanges, buf, static_cast<int>(cap), tsp);
+    int n = ::kevent(kq_, &change, nchanges, buf, static_cast<int>(cap), tsp);
     if (n < 0) {
         const int err = errno;
         // kqueue(2): changes are applied even when kevent fails with EINTR.
@@ -267,12 +272,28 @@ wait_result kqueue_backend::wait(std::span<event> out, std::chrono::nanoseconds 
         throw_error(err, kind(), "poll", no_fd, "kevent");
     }
     wait_result r;
-    r.count = translate(buf, n, out, blocking, r.wake_event);
+    r.count = translate(buf, n, out.first(cap), blocking, r.wake_event, fds, 0);
+    // READ and WRITE of one fd are two kevents but one event: when a full
+    // batch merged some, `out` has room left while the kernel may hold more.
+    // Fetch again without waiting, so a poll that returns fewer events than
+    // `out` holds has reported everything ready (as epoll does). This costs
+    // a syscall only after a full batch.
+    while (n == static_cast<int>(cap) && r.count < cap) {
+        const timespec zero{};
+        const int room = static_cast<int>(cap - r.count);
+        stat_counters::bump(stats.syscalls);
+        n = ::kevent(kq_, nullptr, 0, buf, room, &zero);
+        if (n <= 0) break;  // EINTR or nothing more: what we have is the result
+        r.count = translate(buf, n, out.first(cap), blocking, r.wake_event, fds, r.count);
+        if (n < room) break;
+        n = static_cast<int>(cap);
+    }
     return r;
 }
 
 std::size_t kqueue_backend::translate(kq::kevent_t* evs, int n, std::span<event> out,
-                                      bool blocking, bool& wake_event) {
+                                      bool blocking, bool& wake_event, int* fds,
+                                      std::size_t count) {
     // READ and WRITE of one fd come back as two kevents; sort so they are
     // adjacent and become one event, as on every other backend.
     std::sort(evs, evs + n, [](const kq::kevent_t& a, const kq::kevent_t& b) {
@@ -280,7 +301,7 @@ std::size_t kqueue_backend::translate(kq::kevent_t* evs, int n, std::span<event>
     });
 
     int failed_registration = 0;
-    std::size_t count = 0;
+    const std::size_t earlier = count;  // events of a previous batch of this poll
     std::lock_guard lock(mutex_);
     for (int i = 0; i < n;) {
         int j = i;
@@ -315,9 +336,21 @@ std::size_t kqueue_backend::translate(kq::kevent_t* evs, int n, std::span<event>
             owner = reg;
         }
         if (owner) {
+            const int fd = static_cast<int>(evs[i].ident);
             e.token = owner->token;
             if (owner->how == trigger::oneshot) owner->armed = false;
-            out[count++] = e;
+            std::size_t k = 0;
+            while (k < earlier && fds[k] != fd) ++k;
+            if (k < earlier) {
+                // The fd's other filter came in an earlier batch.
+                out[k].readable |= e.readable;
+                out[k].writable |= e.writable;
+                out[k].hangup |= e.hangup;
+                out[k].error |= e.error;
+            } else {
+                fds[count] = fd;
+                out[count++] = e;
+            }
         }
         i = j;
     }

@@ -86,8 +86,11 @@ private:
     void apply(std::string_view op, int fd, kq::kevent_t* changes, const kq::kevent_t* undo,
                int n);
 
+    // Appends the events of `evs` to out[count...] and returns the new
+    // count; an fd already among out[0..count) (fds[] holds their fds) has
+    // the new filter merged into its event instead.
     std::size_t translate(kq::kevent_t* evs, int n, std::span<event> out, bool blocking,
-                          bool& wake_event);
+                          bool& wake_event, int* fds, std::size_t count);
 
     int kq_;
     std::mutex mutex_;   // guards registry_ and keeps kernel and registry in step

@@ -35,7 +35,7 @@ namespace unipoll::detail {
 struct wait_result {
     std::size_t count = 0;     // events written to out
     bool wake_event = false;   // the kernel delivered (and consumed) the wake event
-    bool interrupted = false;  // EINTR: return to the caller early
+    bool interrupted = false;  // EINTR (the core waits again for what is left)
 };
 
 class backend_impl {

@@ -93,10 +93,13 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
             // `pending` before the post landed, or a relay raced it).
             stat_counters::bump(impl_->stats.stale_wakeups);
         }
-        if (r.count > 0 || woken || r.interrupted) return {r.count, woken};
+        if (r.count > 0 || woken) return {r.count, woken};
 
         // Nothing for the caller (a stale wake event, events of a removed
-        // fd, a backend-internal wake): wait again for what is left.
+        // fd, a backend-internal wake, EINTR): wait again for what is left.
+        // A signal does not end the poll early: that keeps timeouts exact
+        // and survives spurious EINTR (ptrace, freezer); a handler that
+        // wants the poll to return calls wake(), which is async-signal-safe.
         if (bounded) {
             const auto now = clock::now();
             if (now >= deadline) return {0, false};

@@ -1,5 +1,5 @@
-// A signal may end a blocking poll early, but a wake() racing with the
-// signal must still be delivered.
+// A signal does not end a blocking poll (the core resumes the wait), and a
+// wake() racing with the signal must still be delivered.
 #include "fixture.hpp"
 
 #include <pthread.h>

@@ -114,8 +114,9 @@ public:
     void remove(int fd);
 
     /// Wait for events. timeout == 0 is a non-blocking poll, which never
-    /// consumes a wake; anything else blocks until an event, a wake, the
-    /// timeout, or a signal.
+    /// consumes a wake; anything else blocks until an event, a wake or the
+    /// timeout. Signals do not end it (EINTR is retried with the time left):
+    /// call wake() from the handler to make it return.
     poll_result poll(std::span<event> out, std::chrono::nanoseconds timeout = forever);
 
     /// Make the blocking poll in progress, or else the next one, return with
