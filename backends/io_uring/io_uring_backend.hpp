@@ -57,6 +57,7 @@ private:
     wait_result poll_now(std::span<event> out);
     wait_result wait_blocking(std::unique_lock<std::mutex>& cq, std::span<event> out,
                               std::chrono::nanoseconds timeout);
+    void begin_pass();
     void reap(std::span<event> out, wait_result& r);
     bool take(const completion& c, bool from_old_ring, std::span<event> out, wait_result& r);
     bool place(int fd, const event& ev, std::span<event> out, wait_result& r);

@@ -46,7 +46,11 @@ wait_result io_uring_backend::poll_now(std::span<event> out) {
     flush_rearms(rearms_);
     const unsigned n = ring_->publish();
     const bool fetch = ring_->needs_getevents();
+    // A poll armed on a ready fd posts its CQE before io_uring_enter
+    // returns (inline, or by task work run on the way back to user space),
+    // so the reap below sees it without IORING_ENTER_GETEVENTS.
     if (n > 0 || fetch) (void)ring_->enter(n, 0, fetch ? IORING_ENTER_GETEVENTS : 0u);
+    begin_pass();
     reap(out, r);
     if (!rearms_.empty()) {
         flush_rearms(rearms_);
@@ -63,17 +67,34 @@ wait_result io_uring_backend::wait_blocking(std::unique_lock<std::mutex>& cq, st
     {
         std::lock_guard sq(sq_mu_);
         maybe_grow();
-        reap(out, r);
-        if (r.count > 0 || r.wake_event) return r;  // re-arms ride with the next wait
+        // The last poll's level re-arms are queued before the reap, so that
+        // the level re-arms this reap produces are left for the next poll.
         flush_rearms(level_rearms_);
+        begin_pass();
+        reap(out, r);
         flush_rearms(rearms_);
         to_submit = ring_->publish();
+        if (r.count > 0 || r.wake_event) {
+            // Something to return without sleeping. The re-arms still go in
+            // now, without a wait: a level fd that is still ready completes
+            // during the submission, and reaping again (same pass, so an fd
+            // already placed is merged) reports it beside what was found.
+            // Returning without them would report only the CQEs that were
+            // waiting, and a ready level fd would miss this poll.
+            if (to_submit > 0) {
+                submit_now();
+                reap(out, r);
+            }
+            return r;
+        }
         rg = ring_.get();
     }
     // Sleep without the CQ lock so that non-blocking polls keep reaping
     // (and relay a wake they take). The ring is not replaced meanwhile:
     // maybe_grow() waits for in_kernel_ to clear. One syscall submits the
-    // queued re-arms and waits, the timeout passed with EXT_ARG.
+    // queued re-arms and waits, the timeout passed with EXT_ARG. The kernel
+    // submits before it waits, and the CQEs of re-arms on ready fds are
+    // posted by then, so they satisfy min_complete and are all reaped below.
     in_kernel_ = true;
     cq.unlock();
     const int rc = rg->enter(to_submit, 1, IORING_ENTER_GETEVENTS, timeout);
@@ -85,15 +106,21 @@ wait_result io_uring_backend::wait_blocking(std::unique_lock<std::mutex>& cq, st
         throw_error(-rc, kind(), "poll", no_fd, "io_uring_enter");
     }
     std::lock_guard sq(sq_mu_);
+    // Non-blocking polls may have reaped meanwhile; nothing is placed yet.
+    begin_pass();
     reap(out, r);
     return r;
 }
 
-void io_uring_backend::reap(std::span<event> out, wait_result& r) {
+void io_uring_backend::begin_pass() {
     if (++pass_ == 0) {
         std::fill(placed_.begin(), placed_.end(), placed{});
         pass_ = 1;
     }
+}
+
+// Adds to `out` what the CQ holds, within the current pass (begin_pass).
+void io_uring_backend::reap(std::span<event> out, wait_result& r) {
     for (; carried_pos_ < carried_.size(); ++carried_pos_)
         if (!take(carried_[carried_pos_], true, out, r)) return;
     carried_.clear();
