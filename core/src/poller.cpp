@@ -25,6 +25,14 @@ void check_args(const detail::backend_impl& impl, std::string_view op, int fd, i
         detail::throw_usage(ENOTSUP, impl.kind(), op, fd, "trigger not supported by this backend");
 }
 
+// A forked child must not use its parent's poller: see fork_guard.hpp.
+void check_owner(const detail::poller_core& core, std::string_view op, int fd) {
+    if (core.inherited())
+        detail::throw_usage(EPERM, core.impl().kind(), op, fd,
+                            "this poller was created by the parent process before fork(); "
+                            "create a new poller in the child");
+}
+
 }  // namespace
 
 poller::poller() : poller(default_backend()) {}
@@ -41,26 +49,31 @@ backend poller::kind() const noexcept { return core_->impl().kind(); }
 bool poller::supports(trigger how) const noexcept { return core_->impl().supports(how); }
 
 void poller::add(int fd, interest what, std::uint64_t token, trigger how) {
+    check_owner(*core_, "add", fd);
     check_args(core_->impl(), "add", fd, what, how);
     core_->impl().add(fd, what, token, how);
 }
 
 void poller::modify(int fd, interest what, std::uint64_t token, trigger how) {
+    check_owner(*core_, "modify", fd);
     check_args(core_->impl(), "modify", fd, what, how);
     core_->impl().modify(fd, what, token, how);
 }
 
 void poller::remove(int fd) {
+    check_owner(*core_, "remove", fd);
     if (fd < 0) detail::throw_usage(EBADF, kind(), "remove", fd, "negative file descriptor");
     core_->impl().remove(fd);
 }
 
 poll_result poller::poll(std::span<event> out, std::chrono::nanoseconds timeout) {
+    check_owner(*core_, "poll", detail::no_fd);
     return core_->poll(out, timeout);
 }
 
 void poller::wake() noexcept {
-    if (core_) core_->wake();
+    // In a forked child a post would land in the parent's kernel object.
+    if (core_ && !core_->inherited()) core_->wake();
 }
 
 counters poller::stats() const noexcept { return core_->impl().stats.snapshot(); }

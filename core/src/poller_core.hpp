@@ -6,6 +6,7 @@
 #pragma once
 
 #include "backend_impl.hpp"
+#include "fork_guard.hpp"
 
 #include <atomic>
 #include <memory>
@@ -15,6 +16,9 @@ namespace unipoll::detail {
 class poller_core {
 public:
     explicit poller_core(std::unique_ptr<backend_impl> impl) noexcept : impl_(std::move(impl)) {}
+
+    // True in a forked child of the process that created this poller.
+    bool inherited() const noexcept { return fork_generation() != born_; }
 
     backend_impl& impl() noexcept { return *impl_; }
     const backend_impl& impl() const noexcept { return *impl_; }
@@ -27,6 +31,7 @@ private:
     poll_result poll_blocking(std::span<event> out, std::chrono::nanoseconds timeout);
 
     std::unique_ptr<backend_impl> impl_;
+    std::uint64_t born_ = fork_generation();
 
     // Both flags are read and written with seq_cst: the sleeper stores
     // `sleeping` then loads `pending`, wake() writes `pending` then loads
