@@ -49,6 +49,17 @@ packages=(
 )
 if [ "$want_cross" = 1 ]; then
     packages+=(g++-aarch64-linux-gnu qemu-user python3-pip python3-venv)
+    # The aarch64 Linux build links the target's own liburing and Boost.Test:
+    # Debian's arm64 packages, installed beside the native ones (multiarch).
+    packages+=(liburing-dev:arm64 libboost-test-dev:arm64)
+fi
+
+sudo=""
+[ "$(id -u)" = 0 ] || sudo=sudo
+if [ "$want_cross" = 1 ] && [ "$(dpkg --print-architecture)" != arm64 ] &&
+   ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    echo "bootstrap.sh: enabling the arm64 architecture for multiarch packages"
+    $sudo dpkg --add-architecture arm64
 fi
 
 missing=()
@@ -58,9 +69,20 @@ done
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "bootstrap.sh: installing ${missing[*]}"
-    sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
     export DEBIAN_FRONTEND=noninteractive
     $sudo apt-get update -qq
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Zig (PyPI package ziglang, pinned: its bundled libc headers and clang
+# change between releases) in a venv of its own under build/, because
+# Debian's python3 refuses pip installs outside one. ci/toolchains/zig runs it.
+if [ "$want_cross" = 1 ]; then
+    zig_version=0.17.1
+    venv=$(cd "$(dirname "$0")/.." && pwd)/build/zig-venv
+    if ! "$venv/bin/python" -m ziglang version 2>/dev/null | grep -qx "$zig_version"; then
+        echo "bootstrap.sh: installing ziglang $zig_version into $venv"
+        python3 -m venv "$venv"
+        "$venv/bin/python" -m pip install -q "ziglang==$zig_version"
+    fi
 fi

@@ -29,9 +29,13 @@ bool fd_pool::open(int slot_index, bool socket) {
     slot_state& s = slots_[static_cast<std::size_t>(slot_index)];
     if (s.fds[0] >= 0 || s.fds[1] >= 0) return false;
     int fds[2];
-    const int rc = socket ? ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds)
-                          : ::pipe2(fds, O_NONBLOCK | O_CLOEXEC);
-    if (rc != 0) throw harness_error{socket ? "socketpair failed" : "pipe2 failed"};
+    // socketpair/pipe + fcntl: macOS has neither SOCK_NONBLOCK nor pipe2.
+    const int rc = socket ? ::socketpair(AF_UNIX, SOCK_STREAM, 0, fds) : ::pipe(fds);
+    if (rc != 0) throw harness_error{socket ? "socketpair failed" : "pipe failed"};
+    for (int fd : fds) {
+        ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+        ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
     s = slot_state{socket, {fds[0], fds[1]}, {fds[0], fds[1]}, {}, {}};
     return true;
 }

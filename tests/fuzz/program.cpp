@@ -136,7 +136,15 @@ std::string describe(const op& o) {
         case op_code::write:
         case op_code::read:
             target();
-            s += o.bytes ? " " + std::to_string(o.bytes) + " bytes" : " all";
+            // Appended piecewise: g++ 12 -O3 warns (-Wrestrict, a false
+            // positive) on `" " + std::to_string(...)`.
+            if (o.bytes) {
+                s += ' ';
+                s += std::to_string(o.bytes);
+                s += " bytes";
+            } else {
+                s += " all";
+            }
             break;
         case op_code::wake: break;
     }

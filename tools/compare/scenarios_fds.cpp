@@ -3,6 +3,7 @@
 // registration models differ too much for a like-for-like loop.
 #include "scenarios.hpp"
 
+#include "socketpair.hpp"
 #include "stats.hpp"
 #include "syscall_counter.hpp"
 #include "timing.hpp"
@@ -30,7 +31,7 @@ public:
         fds_.reserve(n + 1);
         while (fds_.size() < n) {
             std::array<int, 2> sv{};
-            if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv.data()) != 0)
+            if (nonblocking_socketpair(sv) != 0)
                 throw std::system_error(errno, std::generic_category(),
                                         "socketpair (fd " + std::to_string(fds_.size()) + " of " +
                                             std::to_string(n) + ")");
@@ -125,19 +126,22 @@ record readiness_cell(const subject& s, unipoll::poller& p, const socket_fds& fd
 std::uint64_t raise_fd_limit(std::uint64_t fds) {
     rlimit lim{};
     if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-    if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur < fds) {
+    // rlim_t is unsigned on Linux and signed on FreeBSD: compare as uint64.
+    const auto as_u64 = [](rlim_t v) { return static_cast<std::uint64_t>(v); };
+    const auto wanted = static_cast<rlim_t>(fds);
+    if (lim.rlim_cur != RLIM_INFINITY && as_u64(lim.rlim_cur) < fds) {
         rlimit want = lim;
-        want.rlim_cur = fds;
-        if (want.rlim_max != RLIM_INFINITY && want.rlim_max < fds) want.rlim_max = fds;
+        want.rlim_cur = wanted;
+        if (want.rlim_max != RLIM_INFINITY && as_u64(want.rlim_max) < fds) want.rlim_max = wanted;
         // Raising the hard limit needs privilege; else go as far as it allows.
         if (::setrlimit(RLIMIT_NOFILE, &want) != 0) {
             want.rlim_max = lim.rlim_max;
-            want.rlim_cur = std::min<rlim_t>(fds, lim.rlim_max);
+            want.rlim_cur = std::min<rlim_t>(wanted, lim.rlim_max);
             ::setrlimit(RLIMIT_NOFILE, &want);
         }
         ::getrlimit(RLIMIT_NOFILE, &lim);
     }
-    return lim.rlim_cur == RLIM_INFINITY ? fds : lim.rlim_cur;
+    return lim.rlim_cur == RLIM_INFINITY ? fds : as_u64(lim.rlim_cur);
 }
 
 std::vector<record> measure_readiness(const subject& s, const options& o) {

@@ -1,5 +1,6 @@
 // unipoll itself as a wake_loop, plus the list of subjects to measure.
 #include "peer.hpp"
+#include "socketpair.hpp"
 
 #include <sys/socket.h>
 #include <unistd.h>
@@ -19,7 +20,7 @@ namespace {
 class unipoll_loop final : public wake_loop {
 public:
     explicit unipoll_loop(unipoll::backend b) : poller_(b) {
-        if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, idle_.data()) != 0)
+        if (nonblocking_socketpair(idle_) != 0)
             throw std::system_error(errno, std::generic_category(), "socketpair");
         poller_.add(idle_[0], unipoll::interest::read, 0);
     }

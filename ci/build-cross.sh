@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Builds every cross preset (CMakePresets.json, cross-*): aarch64 Linux with
+# Debian's cross g++, whose tests then run under qemu-user, and macOS,
+# FreeBSD and NetBSD with Zig's clang, which only compile and link. Checks
+# with `file` that the executables are for the right OS and architecture,
+# prints a table (target, build, tests, `file` of the conformance runner)
+# and exits non-zero if anything failed.
+#
+#   ci/build-cross.sh [preset...]     default: every cross preset
+#
+# Logs: build/cross-logs/<preset>.log
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+all_presets=(cross-aarch64-linux cross-aarch64-macos cross-x86_64-macos
+             cross-x86_64-freebsd cross-aarch64-freebsd cross-x86_64-netbsd)
+presets=("$@")
+[ ${#presets[@]} -gt 0 ] || presets=("${all_presets[@]}")
+jobs=${UNIPOLL_JOBS:-2}
+
+ci/bootstrap.sh --cross || exit 1
+
+logs=build/cross-logs
+mkdir -p "$logs"
+
+# What `file` must say about a target's executables.
+expected_format() {
+    case "$1" in
+        cross-aarch64-linux)   echo 'ELF 64-bit LSB .*ARM aarch64.*GNU/Linux' ;;
+        cross-aarch64-macos)   echo 'Mach-O 64-bit arm64 executable' ;;
+        cross-x86_64-macos)    echo 'Mach-O 64-bit x86_64 executable' ;;
+        cross-x86_64-freebsd)  echo 'ELF 64-bit LSB .*x86-64.*FreeBSD' ;;
+        cross-aarch64-freebsd) echo 'ELF 64-bit LSB .*ARM aarch64.*FreeBSD' ;;
+        cross-x86_64-netbsd)   echo 'ELF 64-bit LSB .*x86-64.*NetBSD' ;;
+    esac
+}
+
+# Executables the build must produce on every target: the conformance
+# runner, the comparison tool and the examples.
+required_outputs=(tests/conformance/unipoll-conformance tools/unipoll-compare
+                  examples/echo_server examples/signal_wake)
+
+# Under qemu-user io_uring_setup fails with ENOSYS: the io_uring suite must
+# be a visible skip that says so, while epoll and poll must really run (the
+# test preset sets UNIPOLL_REQUIRE_BACKENDS=epoll,poll: skipping them fails).
+check_qemu_tests() {
+    local preset=$1 dir=$2 log=$3
+    echo "-- ctest --preset $preset" >>"$log"
+    ctest --preset "$preset" --output-junit "$PWD/$dir/cross-tests.xml" >>"$log" 2>&1
+    local ctest_status=$?
+    python3 - "$dir/cross-tests.xml" >>"$log" 2>&1 <<'EOF' || return 1
+import re, sys, xml.etree.ElementTree as ET
+cases = {c.get("name"): c for c in ET.parse(sys.argv[1]).iter("testcase")}
+uring = cases.get("conformance.io_uring")
+if uring is None:
+    sys.exit("conformance.io_uring: not registered")
+if uring.find("skipped") is None:
+    sys.exit("conformance.io_uring: ran under qemu-user, expected a skip")
+out = "".join(uring.itertext())
+if not re.search(r"SKIPPED io_uring:.*(ENOSYS|[Ff]unction not implemented)", out):
+    sys.exit("conformance.io_uring: skipped without an ENOSYS reason:\n" + out[-2000:])
+for name in ("conformance.epoll", "conformance.poll"):
+    c = cases.get(name)
+    if c is None or c.get("status") != "run" or c.find("failure") is not None:
+        sys.exit(name + ": did not pass")
+print("qemu: conformance.epoll and conformance.poll passed, io_uring skipped with ENOSYS")
+EOF
+    return $ctest_status
+}
+
+# `file` output without what does not tell targets apart.
+describe_format() {
+    sed -E 's/, (version 1 \([^)]+\)|dynamically linked|interpreter [^,]*|BuildID\[[^]]*\]=[0-9a-f]*|with debug_info|not stripped|stripped|FreeBSD-style)//g; s/, flags:.*//'
+}
+
+declare -A build tests format notes
+status=0
+for preset in "${presets[@]}"; do
+    dir=build/$preset
+    log=$logs/$preset.log
+    : >"$log"
+    echo "== $preset (log: $log)"
+    build[$preset]=ok
+    tests[$preset]=-
+    notes[$preset]=""
+    if ! cmake --preset "$preset" >>"$log" 2>&1; then
+        build[$preset]="configure failed"
+    # -k 0: build all that can be built, so that the table names what failed.
+    elif ! cmake --build --preset "$preset" -j "$jobs" -- -k 0 >>"$log" 2>&1; then
+        build[$preset]=failed
+        notes[$preset]="failed: $(sed -n 's|^FAILED: \([^ ]*\).*|\1|p' "$log" |
+                                  sed 's|/CMakeFiles/.*||' | sort -u | paste -sd' ')"
+    fi
+
+    want=$(expected_format "$preset")
+    format[$preset]=-
+    runner=$dir/tests/conformance/unipoll-conformance
+    [ -f "$runner" ] && format[$preset]=$(file -b "$runner" | describe_format)
+    for out in "${required_outputs[@]}"; do
+        if [ ! -f "$dir/$out" ]; then
+            notes[$preset]+="${notes[$preset]:+; }missing $out"
+        elif ! file -b "$dir/$out" | grep -Eq "$want"; then
+            notes[$preset]+="${notes[$preset]:+; }wrong format: $out"
+            echo "$out: $(file -b "$dir/$out") (want /$want/)" >>"$log"
+        fi
+    done
+    if [ -n "${notes[$preset]}" ] && [ "${build[$preset]}" = ok ]; then
+        build[$preset]=failed
+    fi
+
+    if [ "$preset" = cross-aarch64-linux ] && [ -f "$runner" ]; then
+        if check_qemu_tests "$preset" "$dir" "$log"; then
+            tests[$preset]="passed (qemu)"
+        else
+            tests[$preset]="failed (qemu)"
+            failed=$(sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (\(Failed\|Not Run\|Timeout\))$/\1/p' "$log" |
+                     paste -sd' ')
+            notes[$preset]+="${notes[$preset]:+; }tests failed: ${failed:-see log}"
+        fi
+    fi
+    if [ "${build[$preset]}" != ok ] || [ "${tests[$preset]}" = "failed (qemu)" ]; then
+        status=1
+    fi
+done
+
+echo
+printf '%-16s %-16s %-14s %s\n' target build tests "file tests/conformance/unipoll-conformance"
+for preset in "${presets[@]}"; do
+    printf '%-16s %-16s %-14s %s\n' "${preset#cross-}" "${build[$preset]}" "${tests[$preset]}" \
+        "${format[$preset]}"
+    [ -z "${notes[$preset]}" ] || printf '%-16s %s\n' "" "${notes[$preset]}"
+done
+exit "$status"
