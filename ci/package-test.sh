@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs unipoll to a prefix (static, then shared) and builds and runs the
 # consumer projects of tests/package against it: one with find_package, one
-# with pkg-config.
+# with pkg-config; then one that builds unipoll with add_subdirectory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD/build/package"
@@ -23,4 +23,8 @@ for kind in static shared; do
         LD_LIBRARY_PATH="$root/$kind/prefix/lib" "$root/$kind/$consumer/consumer"
     done
 done
-echo "package: static and shared installs consumed by find_package and pkg-config"
+echo "== add_subdirectory consumer"
+cmake -S tests/package/subdirectory -B "$root/subdirectory" -G Ninja >/dev/null
+cmake --build "$root/subdirectory" >/dev/null
+"$root/subdirectory/consumer"
+echo "package: static and shared installs consumed by find_package and pkg-config; add_subdirectory works"
