@@ -273,20 +273,24 @@ wait_result kqueue_backend::wait(std::span<event> out, std::chrono::nanoseconds 
     }
     wait_result r;
     r.count = translate(buf, n, out.first(cap), blocking, r.wake_event, fds, 0);
-    // READ and WRITE of one fd are two kevents but one event: when a full
-    // batch merged some, `out` has room left while the kernel may hold more.
-    // Fetch again without waiting, so a poll that returns fewer events than
-    // `out` holds has reported everything ready (as epoll does). This costs
-    // a syscall only after a full batch.
-    while (n == static_cast<int>(cap) && r.count < cap) {
+    // READ and WRITE of one fd are two kevents but one event, and kevents
+    // of removed fds are dropped: when a full batch gave fewer events than
+    // kevents, `out` has room left while the kernel may hold more. Fetch
+    // again without waiting, so a poll that returns fewer events than `out`
+    // holds has normally reported everything ready (as epoll does). Bounded:
+    // level kevents that are dropped come back on every call.
+    std::size_t before = 0;
+    int requested = static_cast<int>(cap);
+    for (int refills = 0; refills < 4 && n == requested && r.count < cap &&
+                          r.count - before < static_cast<std::size_t>(n);
+         ++refills) {
         const timespec zero{};
-        const int room = static_cast<int>(cap - r.count);
+        before = r.count;
+        requested = static_cast<int>(cap - r.count);
         stat_counters::bump(stats.syscalls);
-        n = ::kevent(kq_, nullptr, 0, buf, room, &zero);
+        n = ::kevent(kq_, nullptr, 0, buf, requested, &zero);
         if (n <= 0) break;  // EINTR or nothing more: what we have is the result
         r.count = translate(buf, n, out.first(cap), blocking, r.wake_event, fds, r.count);
-        if (n < room) break;
-        n = static_cast<int>(cap);
     }
     return r;
 }
