@@ -77,7 +77,12 @@ BOOST_AUTO_TEST_CASE(enosys_falls_back_to_epoll_wait_rounding_up) {
     int status = 0;
     BOOST_REQUIRE(::waitpid(pid, &status, 0) == pid);
     BOOST_REQUIRE(WIFEXITED(status));
-    // 10: seccomp unavailable; 11-14: the checks above, in order.
+    // 10: seccomp filters unavailable (qemu-user does not emulate them): the
+    // fallback cannot be forced here, say so. 11-14: the checks above.
+    if (WEXITSTATUS(status) == 10) {
+        BOOST_TEST_MESSAGE("SKIPPED: no seccomp filters here, ENOSYS cannot be forced");
+        return;
+    }
     BOOST_TEST(WEXITSTATUS(status) == 0);
 #endif
 }
