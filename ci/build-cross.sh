@@ -40,10 +40,6 @@ expected_format() {
 required_outputs=(tests/conformance/unipoll-conformance tools/unipoll-compare
                   examples/echo_server examples/signal_wake)
 
-# The test preset leaves out the suites labelled `emulated` (kqueue and
-# kqueue-pipe on the test-only kqueue emulation): under qemu-user the
-# emulated kqueue suite loses a wake in relay_race_loses_no_wake in about
-# two runs of three, an open finding (docs/kqueue.md) still to be explained.
 # Under qemu-user io_uring_setup fails with ENOSYS: the io_uring suite must
 # be a visible skip that says so, while epoll and poll must really run (the
 # test preset sets UNIPOLL_REQUIRE_BACKENDS=epoll,poll: skipping them fails).

@@ -14,6 +14,11 @@ void poller_core::wake() noexcept {
         stat_counters::bump(impl_->stats.wakes_coalesced);
         return;
     }
+    // seq_cst accesses alone order this store->load pair on real hardware;
+    // the explicit full fence also makes emulators that translate ARM's
+    // store-release/load-acquire without a store->load barrier (qemu-user on
+    // x86 hosts lost wakes here) emit one. Cost: one fence per posting wake.
+    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (sleeping_.load() == 1) {
         stat_counters::bump(impl_->stats.wake_posts);
         impl_->post();
@@ -75,6 +80,7 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
 
     for (;;) {
         sleeping_.store(1);
+        std::atomic_thread_fence(std::memory_order_seq_cst);  // see wake()
         if (pending_.load() == 1) {
             // The wake arrived before we slept: consume it, no syscall.
             sleeping_.store(0);
@@ -83,6 +89,7 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
         }
         const wait_result r = impl_->wait(out, remaining);
         sleeping_.store(0);
+        std::atomic_thread_fence(std::memory_order_seq_cst);  // see wake()
 
         bool woken = false;
         if (pending_.load() == 1) {
