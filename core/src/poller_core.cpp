@@ -14,11 +14,6 @@ void poller_core::wake() noexcept {
         stat_counters::bump(impl_->stats.wakes_coalesced);
         return;
     }
-    // seq_cst accesses alone order this store->load pair on real hardware;
-    // the explicit full fence also makes emulators that translate ARM's
-    // store-release/load-acquire without a store->load barrier (qemu-user on
-    // x86 hosts lost wakes here) emit one. Cost: one fence per posting wake.
-    std::atomic_thread_fence(std::memory_order_seq_cst);
     if (sleeping_.load() == 1) {
         stat_counters::bump(impl_->stats.wake_posts);
         impl_->post();
@@ -79,8 +74,12 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
     std::chrono::nanoseconds remaining = bounded ? timeout : forever;
 
     for (;;) {
-        sleeping_.store(1);
-        std::atomic_thread_fence(std::memory_order_seq_cst);  // see wake()
+        // exchange, not store: a seq_cst store followed by a seq_cst load is
+        // enough on real hardware, but emulators that translate ARM's
+        // store-release/load-acquire without a store->load barrier (qemu-user
+        // on x86 hosts lost wakes here) keep the order for an RMW. wake()
+        // already writes `pending` with an RMW. Same cost on x86 (xchg).
+        sleeping_.exchange(1);
         if (pending_.load() == 1) {
             // The wake arrived before we slept: consume it, no syscall.
             sleeping_.store(0);
@@ -88,8 +87,7 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
             return {0, true};
         }
         const wait_result r = impl_->wait(out, remaining);
-        sleeping_.store(0);
-        std::atomic_thread_fence(std::memory_order_seq_cst);  // see wake()
+        sleeping_.exchange(0);  // RMW for the same reason as above
 
         bool woken = false;
         if (pending_.load() == 1) {
