@@ -35,10 +35,14 @@ void check_owner(const detail::poller_core& core, std::string_view op, int fd) {
 
 }  // namespace
 
-poller::poller() : poller(default_backend()) {}
+poller::poller() : poller(default_backend(), poller_options{}) {}
 
-poller::poller(backend b)
-    : core_(std::make_unique<detail::poller_core>(detail::create_backend(b))) {}
+poller::poller(backend b) : poller(b, poller_options{}) {}
+
+poller::poller(poller_options options) : poller(default_backend(), options) {}
+
+poller::poller(backend b, poller_options options)
+    : core_(std::make_unique<detail::poller_core>(detail::create_backend(b), options)) {}
 
 poller::poller(poller&&) noexcept = default;
 poller& poller::operator=(poller&&) noexcept = default;
@@ -48,19 +52,19 @@ backend poller::kind() const noexcept { return core_->impl().kind(); }
 
 bool poller::supports(trigger how) const noexcept { return core_->impl().supports(how); }
 
-void poller::add(int fd, interest what, std::uint64_t token, trigger how) {
+void poller::add(native_handle fd, interest what, std::uint64_t token, trigger how) {
     check_owner(*core_, "add", fd);
     check_args(core_->impl(), "add", fd, what, how);
     core_->impl().add(fd, what, token, how);
 }
 
-void poller::modify(int fd, interest what, std::uint64_t token, trigger how) {
+void poller::modify(native_handle fd, interest what, std::uint64_t token, trigger how) {
     check_owner(*core_, "modify", fd);
     check_args(core_->impl(), "modify", fd, what, how);
     core_->impl().modify(fd, what, token, how);
 }
 
-void poller::remove(int fd) {
+void poller::remove(native_handle fd) {
     check_owner(*core_, "remove", fd);
     if (fd < 0) detail::throw_usage(EBADF, kind(), "remove", fd, "negative file descriptor");
     core_->impl().remove(fd);

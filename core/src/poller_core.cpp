@@ -45,7 +45,7 @@ poll_result poller_core::poll_nonblocking(std::span<event> out) {
         // pending == 1 && sleeping == 0: the sleeper has not gone to sleep
         // yet or is already back; either way it checks `pending` next.
     }
-    return {r.count, false};
+    return {r.count, false, false};
 }
 
 namespace {
@@ -84,7 +84,7 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
             // The wake arrived before we slept: consume it, no syscall.
             sleeping_.store(0);
             pending_.exchange(0);
-            return {0, true};
+            return {0, true, false};
         }
         const wait_result r = impl_->wait(out, remaining);
         sleeping_.exchange(0);  // RMW for the same reason as above
@@ -98,16 +98,18 @@ poll_result poller_core::poll_blocking(std::span<event> out, std::chrono::nanose
             // `pending` before the post landed, or a relay raced it).
             stat_counters::bump(impl_->stats.stale_wakeups);
         }
-        if (r.count > 0 || woken) return {r.count, woken};
+        if (r.interrupted && options_.return_on_signal) return {r.count, woken, true};
+        if (r.count > 0 || woken) return {r.count, woken, false};
 
         // Nothing for the caller (a stale wake event, events of a removed
         // fd, a backend-internal wake, EINTR): wait again for what is left.
-        // A signal does not end the poll early: that keeps timeouts exact
-        // and survives spurious EINTR (ptrace, freezer); a handler that
-        // wants the poll to return calls wake(), which is async-signal-safe.
+        // By default a signal does not end the poll early: that keeps
+        // timeouts exact and survives spurious EINTR (ptrace, freezer); a
+        // handler that wants the poll to return calls wake(), which is
+        // async-signal-safe. return_on_signal opts out, above.
         if (bounded) {
             const auto now = clock::now();
-            if (now >= deadline) return {0, false};
+            if (now >= deadline) return {0, false, false};
             remaining = std::chrono::duration_cast<std::chrono::nanoseconds>(deadline - now);
             if (remaining.count() == 0) remaining = std::chrono::nanoseconds{1};
         }

@@ -15,7 +15,8 @@ namespace unipoll::detail {
 
 class poller_core {
 public:
-    explicit poller_core(std::unique_ptr<backend_impl> impl) noexcept : impl_(std::move(impl)) {}
+    poller_core(std::unique_ptr<backend_impl> impl, poller_options options) noexcept
+        : impl_(std::move(impl)), options_(options) {}
 
     // True in a forked child of the process that created this poller.
     bool inherited() const noexcept { return fork_generation() != born_; }
@@ -31,6 +32,7 @@ private:
     poll_result poll_blocking(std::span<event> out, std::chrono::nanoseconds timeout);
 
     std::unique_ptr<backend_impl> impl_;
+    poller_options options_;
     std::uint64_t born_ = fork_generation();
 
     // Both flags are read and written with seq_cst: the sleeper stores

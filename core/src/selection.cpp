@@ -15,11 +15,14 @@
 namespace unipoll {
 namespace {
 
-// Preference order: kqueue's EVFILT_USER and epoll are the mature native
-// mechanisms; io_uring is next (kernels and sandboxes often disable it);
-// the pipe-based fallbacks come last.
-constexpr std::array preference{backend::kqueue, backend::epoll, backend::io_uring,
-                                backend::kqueue_pipe, backend::poll};
+// Preference order: the native completion port on Windows; kqueue's
+// EVFILT_USER and epoll are the mature native mechanisms elsewhere; io_uring
+// is next (kernels and sandboxes often disable it); the pipe-based
+// fallbacks come last. Every backend is listed: those not built here are
+// reported as such by unavailable_reason().
+constexpr std::array preference{backend::iocp, backend::kqueue, backend::epoll,
+                                backend::io_uring, backend::kqueue_pipe, backend::poll};
+constexpr std::size_t backend_count = preference.size();
 
 std::unique_ptr<detail::backend_impl> make(backend b) {
     switch (b) {
@@ -48,9 +51,9 @@ struct probe_result {
 
 // Probed once per process: a probe creates kernel objects and, for
 // io_uring, completes a poll.
-const std::array<probe_result, 5>& probes() {
-    static const std::array<probe_result, 5> results = [] {
-        std::array<probe_result, 5> r{};
+const std::array<probe_result, backend_count>& probes() {
+    static const std::array<probe_result, backend_count> results = [] {
+        std::array<probe_result, backend_count> r{};
         for (backend b : preference) {
             auto& slot = r[static_cast<std::size_t>(b)];
             try {
@@ -79,6 +82,7 @@ std::string_view name(backend b) noexcept {
         case backend::kqueue: return "kqueue";
         case backend::kqueue_pipe: return "kqueue-pipe";
         case backend::poll: return "poll";
+        case backend::iocp: return "iocp";
     }
     return "unknown";
 }
@@ -105,7 +109,7 @@ backend default_backend() {
         if (auto b = parse_backend(env)) return *b;
         throw std::system_error(EINVAL, std::generic_category(),
                                 std::string("UNIPOLL_BACKEND: unknown backend \"") + env +
-                                    "\" (expected epoll, io_uring, kqueue, kqueue-pipe or poll)");
+                                    "\" (expected epoll, io_uring, kqueue, kqueue-pipe, poll or iocp)");
     }
     auto avail = available_backends();
     if (avail.empty())

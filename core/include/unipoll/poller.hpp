@@ -1,5 +1,5 @@
-// unipoll: one readiness poller over epoll, io_uring, kqueue and poll(2),
-// with the same semantics on all of them.
+// unipoll: one readiness poller over epoll, io_uring, kqueue, poll(2) and
+// Windows' I/O completion ports, with the same semantics on all of them.
 //
 // The contract is written out in docs/semantics.md; the short form is here,
 // next to each declaration. Errors are std::system_error in the generic
@@ -18,9 +18,10 @@
 namespace unipoll {
 
 /// The kernel mechanism a poller uses.
-enum class backend { epoll, io_uring, kqueue, kqueue_pipe, poll };
+enum class backend { epoll, io_uring, kqueue, kqueue_pipe, poll, iocp };
 
-/// Stable name of a backend: "epoll", "io_uring", "kqueue", "kqueue-pipe", "poll".
+/// Stable name of a backend: "epoll", "io_uring", "kqueue", "kqueue-pipe",
+/// "poll", "iocp".
 std::string_view name(backend) noexcept;
 
 /// Inverse of name(); std::nullopt for an unknown name.
@@ -37,6 +38,15 @@ backend default_backend();
 /// Why a backend is not available here ("io_uring: io_uring_setup: Operation
 /// not permitted"), or an empty string when it is.
 std::string unavailable_reason(backend);
+
+/// What add()/modify()/remove() take: a file descriptor on POSIX systems, a
+/// SOCKET on Windows (SOCKET is UINT_PTR there; spelled std::uintptr_t so
+/// that this header does not pull in <winsock2.h>).
+#ifdef _WIN32
+using native_handle = std::uintptr_t;
+#else
+using native_handle = int;
+#endif
 
 /// Which directions a registration watches.
 enum class interest : std::uint8_t { none = 0, read = 1, write = 2, read_write = 3 };
@@ -66,6 +76,22 @@ struct event {
 struct poll_result {
     std::size_t count;    ///< events written to the front of `out`
     bool woken;           ///< this poll consumed a wake()
+    bool interrupted;     ///< a signal ended this blocking poll early; only
+                          ///< with poller_options::return_on_signal
+};
+
+/// Choices made when a poller is created.
+struct poller_options {
+    /// false (default): a signal does not end a blocking poll; the wait is
+    /// resumed with the time left, and a handler that wants the poll to
+    /// return calls wake(). true: a blocking poll whose kernel wait is
+    /// interrupted by a signal handler (EINTR) returns at once with
+    /// `interrupted == true` and whatever it had gathered, so that runtimes
+    /// which act on signals only after the system call returns (Python, a C
+    /// flag set in the handler) regain control. As with any EINTR-based
+    /// interface, a signal that lands just before the poll enters the
+    /// kernel does not end it; wake() from the handler covers that window.
+    bool return_on_signal = false;
 };
 
 /// Any negative timeout means "no timeout".
@@ -92,6 +118,8 @@ class poller {
 public:
     poller();                   ///< default_backend()
     explicit poller(backend);   ///< std::system_error if not available here
+    explicit poller(poller_options);          ///< default_backend()
+    poller(backend, poller_options);
     poller(poller&&) noexcept;
     poller& operator=(poller&&) noexcept;
     poller(const poller&) = delete;
@@ -106,17 +134,18 @@ public:
     /// for readiness (regular files, directories), ENOTSUP for an
     /// unsupported trigger. interest::none registers the fd but reports
     /// nothing for it. Close an fd only after remove().
-    void add(int fd, interest, std::uint64_t token, trigger = trigger::level);
+    void add(native_handle fd, interest, std::uint64_t token, trigger = trigger::level);
     /// Replace interest, token and trigger of a registered fd (ENOENT if not).
-    void modify(int fd, interest, std::uint64_t token, trigger = trigger::level);
+    void modify(native_handle fd, interest, std::uint64_t token, trigger = trigger::level);
     /// Unregister fd (ENOENT if not registered). No event of it is delivered
     /// by a poll that starts after remove() returns.
-    void remove(int fd);
+    void remove(native_handle fd);
 
     /// Wait for events. timeout == 0 is a non-blocking poll, which never
     /// consumes a wake; anything else blocks until an event, a wake or the
-    /// timeout. Signals do not end it (EINTR is retried with the time left):
-    /// call wake() from the handler to make it return.
+    /// timeout. Signals do not end it (EINTR is retried with the time left)
+    /// unless the poller was created with poller_options::return_on_signal;
+    /// otherwise call wake() from the handler to make it return.
     poll_result poll(std::span<event> out, std::chrono::nanoseconds timeout = forever);
 
     /// Make the blocking poll in progress, or else the next one, return with
