@@ -26,11 +26,16 @@ void throw_error(int err, backend b, std::string_view op, int fd, std::string_vi
     throw std::system_error(err, std::generic_category(), what);
 }
 
-void throw_usage(int err, backend b, std::string_view op, int fd, std::string_view why) {
+std::system_error usage_error(int err, backend b, std::string_view op, int fd,
+                              std::string_view why) {
     std::string what = prefix(b, op, fd);
     what += ": ";
     what += why;
-    throw std::system_error(err, std::generic_category(), what);
+    return std::system_error(err, std::generic_category(), what);
+}
+
+void throw_usage(int err, backend b, std::string_view op, int fd, std::string_view why) {
+    throw usage_error(err, b, op, fd, why);
 }
 
 }  // namespace unipoll::detail

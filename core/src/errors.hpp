@@ -23,4 +23,9 @@ inline constexpr int no_fd = -2147483647 - 1;
 [[noreturn]] void throw_usage(int err, backend b, std::string_view op, int fd,
                               std::string_view why);
 
+// The error throw_usage() throws, built without throwing it (probes record
+// its message as a reason).
+std::system_error usage_error(int err, backend b, std::string_view op, int fd,
+                              std::string_view why);
+
 }  // namespace unipoll::detail

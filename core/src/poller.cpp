@@ -1,5 +1,6 @@
 // The public class: argument checks shared by every backend, then a
-// forward to the wake protocol (poller_core) or the backend.
+// forward to the wake protocol (poller_core) or the backend. A poller whose
+// state was moved out has no core: every member checks for that first.
 #include "errors.hpp"
 #include "poller_core.hpp"
 
@@ -10,6 +11,7 @@
 namespace unipoll {
 namespace detail {
 std::unique_ptr<backend_impl> create_backend(backend);
+std::unique_ptr<backend_impl> create_default_backend();
 }
 
 namespace {
@@ -25,54 +27,65 @@ void check_args(const detail::backend_impl& impl, std::string_view op, int fd, i
         detail::throw_usage(ENOTSUP, impl.kind(), op, fd, "trigger not supported by this backend");
 }
 
-// A forked child must not use its parent's poller: see fork_guard.hpp.
-void check_owner(const detail::poller_core& core, std::string_view op, int fd) {
-    if (core.inherited())
-        detail::throw_usage(EPERM, core.impl().kind(), op, fd,
+// The core an operation may use: not moved out, and (see fork_guard.hpp) not
+// inherited by a forked child from its parent.
+detail::poller_core& usable(const std::unique_ptr<detail::poller_core>& core, backend b,
+                            std::string_view op, int fd) {
+    if (!core)
+        detail::throw_usage(EBADF, b, op, fd,
+                            "this poller was moved from and has no kernel object; "
+                            "assign a poller to it before using it again");
+    if (core->inherited())
+        detail::throw_usage(EPERM, b, op, fd,
                             "this poller was created by the parent process before fork(); "
                             "create a new poller in the child");
+    return *core;
 }
 
 }  // namespace
 
-poller::poller() : poller(default_backend(), poller_options{}) {}
+poller::poller() : poller(poller_options{}) {}
 
 poller::poller(backend b) : poller(b, poller_options{}) {}
 
-poller::poller(poller_options options) : poller(default_backend(), options) {}
+poller::poller(poller_options options)
+    : core_(std::make_unique<detail::poller_core>(detail::create_default_backend(), options)),
+      kind_(core_->impl().kind()) {}
 
 poller::poller(backend b, poller_options options)
-    : core_(std::make_unique<detail::poller_core>(detail::create_backend(b), options)) {}
+    : core_(std::make_unique<detail::poller_core>(detail::create_backend(b), options)),
+      kind_(core_->impl().kind()) {}
 
+// Member-wise: the core moves, kind_ is copied, so a moved-from poller
+// still names its backend.
 poller::poller(poller&&) noexcept = default;
 poller& poller::operator=(poller&&) noexcept = default;
 poller::~poller() = default;
 
-backend poller::kind() const noexcept { return core_->impl().kind(); }
+backend poller::kind() const noexcept { return kind_; }
 
-bool poller::supports(trigger how) const noexcept { return core_->impl().supports(how); }
+bool poller::supports(trigger how) const noexcept { return core_ && core_->impl().supports(how); }
 
 void poller::add(native_handle fd, interest what, std::uint64_t token, trigger how) {
-    check_owner(*core_, "add", fd);
-    check_args(core_->impl(), "add", fd, what, how);
-    core_->impl().add(fd, what, token, how);
+    detail::poller_core& core = usable(core_, kind_, "add", fd);
+    check_args(core.impl(), "add", fd, what, how);
+    core.impl().add(fd, what, token, how);
 }
 
 void poller::modify(native_handle fd, interest what, std::uint64_t token, trigger how) {
-    check_owner(*core_, "modify", fd);
-    check_args(core_->impl(), "modify", fd, what, how);
-    core_->impl().modify(fd, what, token, how);
+    detail::poller_core& core = usable(core_, kind_, "modify", fd);
+    check_args(core.impl(), "modify", fd, what, how);
+    core.impl().modify(fd, what, token, how);
 }
 
 void poller::remove(native_handle fd) {
-    check_owner(*core_, "remove", fd);
-    if (fd < 0) detail::throw_usage(EBADF, kind(), "remove", fd, "negative file descriptor");
-    core_->impl().remove(fd);
+    detail::poller_core& core = usable(core_, kind_, "remove", fd);
+    if (fd < 0) detail::throw_usage(EBADF, kind_, "remove", fd, "negative file descriptor");
+    core.impl().remove(fd);
 }
 
 poll_result poller::poll(std::span<event> out, std::chrono::nanoseconds timeout) {
-    check_owner(*core_, "poll", detail::no_fd);
-    return core_->poll(out, timeout);
+    return usable(core_, kind_, "poll", detail::no_fd).poll(out, timeout);
 }
 
 void poller::wake() noexcept {
@@ -80,6 +93,8 @@ void poller::wake() noexcept {
     if (core_ && !core_->inherited()) core_->wake();
 }
 
-counters poller::stats() const noexcept { return core_->impl().stats.snapshot(); }
+counters poller::stats() const noexcept {
+    return core_ ? core_->impl().stats.snapshot() : counters{};
+}
 
 }  // namespace unipoll
