@@ -42,6 +42,8 @@ packages=(
     cmake ninja-build g++ clang pkg-config file python3 python3-venv
     # library and tests
     liburing-dev libboost-test-dev
+    # API reference (ci/docs.sh)
+    doxygen
     # proofs: model checking and fuzzing
     spin gcc libfuzzer-14-dev libclang-rt-14-dev
     # comparison tool: peers, kernel syscall counting, plots

@@ -1,6 +1,6 @@
 // epoll backend: the wake event is an eventfd registered EPOLLET and never
 // read, so each post is one write(2) and each delivery consumes its edge
-// (DESIGN.md §4). Registrations carry registry keys, not user tokens.
+// (docs/semantics.md). Registrations carry registry keys, not user tokens.
 #pragma once
 
 #include "backend_impl.hpp"

@@ -2,7 +2,7 @@
 // the wake primitive: one kqueue, an EVFILT_READ and/or EVFILT_WRITE knote
 // per registered fd, and the translation of kevents into unipoll events.
 //
-// Mapping (DESIGN.md §3):
+// Mapping (docs/semantics.md §"Registrations and events"):
 //  - level   -> plain knote; edge -> EV_CLEAR; oneshot -> EV_DISPATCH.
 //    EV_DISPATCH rather than EV_ONESHOT: a dispatched knote stays in the
 //    kqueue, disabled, so every registered fd has exactly the knotes of its

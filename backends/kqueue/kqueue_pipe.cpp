@@ -1,7 +1,7 @@
 // The `kqueue-pipe` backend: the wake event is the read end of a pipe under
 // EVFILT_READ, for kernels without a working EVFILT_USER. The pipe stays
 // readable until drained, so only the blocking poller drains it and only it
-// is told about the wake (DESIGN.md §4; Go's netpoll_kqueue_pipe likewise
+// is told about the wake (docs/semantics.md; Go's netpoll_kqueue_pipe likewise
 // drains only when blocking): a non-blocking poll can never steal the wake.
 #include "backend_factories.hpp"
 #include "kqueue_backend.hpp"

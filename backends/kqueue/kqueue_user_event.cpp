@@ -1,6 +1,6 @@
 // The `kqueue` backend: the wake event is an EVFILT_USER knote, registered
 // once with EV_ADD|EV_CLEAR so the kernel hands each trigger to exactly one
-// kevent caller and clears it (the consume-on-delivery half of DESIGN.md §4),
+// kevent caller and clears it (the consume-on-delivery of docs/semantics.md),
 // and posted with NOTE_TRIGGER alone (Go CL 628975 does the same).
 #include "backend_factories.hpp"
 #include "kqueue_backend.hpp"

@@ -9,10 +9,13 @@
 // run concurrently with the sleeper.
 //
 // poll(2) never forgets a closed fd: it reports POLLNVAL, or, once the
-// number is reused, the new file's readiness. So before an event is
-// reported, one fstat(2) checks that the fd still names the file that was
-// added (the identity the registry keeps); a registration whose file is gone
-// is disarmed but stays until remove(), like a closed fd under epoll.
+// number is reused, the new file's readiness. add() and modify() fstat(2)
+// the fd and compare the file's identity with the one the registry keeps, so
+// they tell a reused number apart; events get no such check (an fstat per
+// event would double the cost of a poll), so until remove() or add() of the
+// number a dead registration may report the new file under its old token.
+// A POLLNVAL registration is disarmed but stays until remove(), like a
+// closed fd under epoll.
 //
 // The wake event is a pipe (level-triggered): only the blocking waiter
 // drains it, and non-blocking waits leave it out of their array, so they

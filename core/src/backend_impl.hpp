@@ -9,7 +9,8 @@
 //  - arguments are validated (fd >= 0, interest <= read_write, trigger in
 //    range, out non-empty) before the backend sees them.
 //
-// What a backend guarantees to the core (DESIGN.md §4, tests/model/):
+// What a backend guarantees to the core, for the wake protocol of
+// docs/semantics.md §"How it works: the relay protocol" (model: tests/model/):
 //  - post() makes the wake event fire once more, even if it already fired
 //    and was not consumed; it is async-signal-safe and never throws;
 //  - the wake event is consumed on delivery: a wait() that reports

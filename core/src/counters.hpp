@@ -1,6 +1,6 @@
 // Per-poller counters. Relaxed atomics on their own cache line: the wake
 // path touches them once per call, which costs a few cycles and never
-// contends with the protocol's flags (see wake_protocol.hpp).
+// contends with the protocol's flags (see poller_core.hpp).
 #pragma once
 
 #include <unipoll/poller.hpp>

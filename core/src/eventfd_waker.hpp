@@ -1,7 +1,8 @@
 // The wake primitive of the Linux backends (epoll, io_uring): an eventfd
 // that is written to post and never read. Every write(2) to an eventfd wakes
 // its waiters, so EPOLLET and a multishot io_uring poll see one new edge per
-// post even though the counter is never reset (DESIGN.md §4).
+// post even though the counter is never reset (the consume-on-delivery of
+// docs/semantics.md §"How it works: the relay protocol").
 #pragma once
 
 #include <unipoll/poller.hpp>

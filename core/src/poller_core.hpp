@@ -1,4 +1,5 @@
-// The wake protocol (DESIGN.md §4), written once for every backend.
+// The wake protocol, written once for every backend (described in
+// docs/semantics.md §"How it works: the relay protocol").
 //
 // The Promela model in tests/model/wake_protocol.pml is a line-by-line
 // transcription of wake() and poll() below; change both together and run

@@ -1,6 +1,6 @@
 // Non-blocking polls between a wake() and the blocking poll that consumes
 // it: they never report woken and never swallow the wake (the relay of
-// DESIGN.md §4).
+// docs/semantics.md §"How it works: the relay protocol").
 #include "fixture.hpp"
 
 #include "fd_helpers.hpp"

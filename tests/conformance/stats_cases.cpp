@@ -1,5 +1,5 @@
 // The cost contract of wake() as seen in stats(): one kernel call when a
-// poller sleeps, none when nobody does (DESIGN.md §4).
+// poller sleeps, none when nobody does (docs/semantics.md §"How it works: the relay protocol").
 #include "fixture.hpp"
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// The goals unipoll sets itself (DESIGN.md §4 and §7), decided from the
+// The goals unipoll sets itself (docs/compare.md §"Goals"), decided from the
 // numbers of this run. The thresholds leave room only for counting noise
 // (a rare relay) and for timing noise on shared machines.
 #include "report.hpp"

@@ -79,7 +79,7 @@ constexpr interest operator|(interest a, interest b) noexcept {
 constexpr interest operator&(interest a, interest b) noexcept {
     return static_cast<interest>(static_cast<std::uint8_t>(a) & static_cast<std::uint8_t>(b));
 }
-/// Complement within read_write: `~interest::read` is write.
+/// Complement within read_write: the complement of read is write.
 constexpr interest operator~(interest a) noexcept {
     return static_cast<interest>(~static_cast<std::uint8_t>(a) & 3u);
 }
