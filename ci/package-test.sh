@@ -56,6 +56,13 @@ for kind in static shared; do
     (cd "$root/$kind/plain" &&
         g++ -std=c++20 -o consumer "$src/tests/package/consumer.cpp" $(pkg-config --cflags --libs unipoll) &&
         run_consumer ./consumer)
+    # Forgetting -std=c++20 (g++ 12 defaults to C++17) gets one plain error.
+    if g++ -fsyntax-only "$src/tests/package/consumer.cpp" $(pkg-config --cflags unipoll) \
+            2>"$root/$kind/plain/cxx17.log" ||
+       ! grep -q 'unipoll needs C++20' "$root/$kind/plain/cxx17.log"; then
+        echo "package-test: compiling as C++17 did not fail with 'unipoll needs C++20'" >&2
+        exit 1
+    fi
 
     for consumer in cmake pkgconfig; do
         echo "== $kind: CMake consumer ($consumer)"

@@ -9,6 +9,13 @@
 /// (errno) category, with a message naming the backend, the call and the fd.
 #pragma once
 
+// std::span and friends: say so plainly instead of a page of template
+// errors (g++ 12 and clang 14 default to C++17). MSVC reports the language
+// version in _MSVC_LANG; its __cplusplus is 199711L without /Zc:__cplusplus.
+#if (defined(_MSVC_LANG) && _MSVC_LANG < 202002L) || (!defined(_MSVC_LANG) && __cplusplus < 202002L)
+#error "unipoll needs C++20: compile with -std=c++20 (MSVC: /std:c++20)"
+#endif
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -205,7 +212,8 @@ public:
     /// consumes a wake; anything else blocks until an event, a wake or the
     /// timeout. Signals do not end it (EINTR is retried with the time left)
     /// unless the poller was created with poller_options::return_on_signal;
-    /// otherwise call wake() from the handler to make it return.
+    /// otherwise call wake() from the handler to make it return. EINVAL for
+    /// an empty `out`, EBUSY while another thread is in a blocking poll.
     poll_result poll(std::span<event> out, std::chrono::nanoseconds timeout = forever);
 
     /// Make the blocking poll in progress, or else the next one, return with
