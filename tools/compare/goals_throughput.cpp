@@ -67,7 +67,8 @@ void versus_best_peer(report& rep, const std::string& scen, const std::vector<st
     const auto my_calls = calls(*u), their_calls = calls(*peer);
     std::optional<bool> met;
     if (my_calls && their_calls) {
-        evidence += fmt("; %.3f", *my_calls) + fmt(" vs %.3f system calls", *their_calls);
+        evidence += fmt("; %.3f", *my_calls) + fmt(" vs %.3f system calls per ", *their_calls) +
+                    (scen == scenario::echo ? "request" : "event");
         met = fast_enough && *my_calls <= *their_calls + syscall_slack;
     } else {
         evidence += "; system calls not counted";

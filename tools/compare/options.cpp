@@ -47,7 +47,7 @@ Options:
   --message-bytes N   echo request size (default 64)
   --load-threads N    echo load generator threads (default: one per spare CPU, 1 to 4)
   --echo-ms N         measured echo time per record, shared by its runs
-                      (default 3000; quick 300)
+                      (default 6000; quick 300)
   --only LIST         subjects to measure, e.g. unipoll:epoll,libuv
   --scenarios LIST    scenario ids to run (default: all)
   --no-plot           do not draw report.png

@@ -40,7 +40,7 @@ struct options {
     std::uint64_t in_flight = 100;    // echo requests outstanding at any time
     std::uint64_t message_bytes = 64;
     unsigned load_threads = 0;        // echo load generators (0: one per spare CPU, 1..4)
-    std::int64_t echo_ns = 3'000'000'000;  // measured echo time per record
+    std::int64_t echo_ns = 6'000'000'000;  // measured echo time per record
 };
 
 /// Parses argv; throws std::invalid_argument with a message for bad input.
