@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace compare {
 
@@ -32,5 +33,34 @@ inline long echo_back(int fd, std::span<char> buf) {
     }
     return static_cast<long>(n);
 }
+
+/// The connections such a server has open, by fd; it closes those left.
+class open_connections {
+public:
+    open_connections() = default;
+    ~open_connections() {
+        for (std::size_t fd = 0; fd < open_.size(); ++fd)
+            if (open_[fd]) ::close(static_cast<int>(fd));
+    }
+    open_connections(const open_connections&) = delete;
+    open_connections& operator=(const open_connections&) = delete;
+
+    void add(int fd) {
+        const auto i = static_cast<std::size_t>(fd);
+        if (open_.size() <= i) open_.resize(i + 1);
+        open_[i] = true;
+    }
+    bool contains(int fd) const {
+        const auto i = static_cast<std::size_t>(fd);
+        return i < open_.size() && open_[i];
+    }
+    void close(int fd) {
+        ::close(fd);
+        open_[static_cast<std::size_t>(fd)] = false;
+    }
+
+private:
+    std::vector<bool> open_;
+};
 
 }  // namespace compare

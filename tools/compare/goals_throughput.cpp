@@ -50,13 +50,14 @@ const record* best_epoll_peer(const report& rep, const std::string& scen,
 template <class Calls>
 void versus_best_peer(report& rep, const std::string& scen, const std::vector<std::pair<std::string, double>>& size,
                       const std::string& what, const std::string& rate_key, const char* unit, Calls calls) {
-    const std::string text = what + ": " + unit + " >= the best epoll-based peer (within noise), at <= its system calls per " +
-                             (scen == scenario::echo ? "request" : "event");
+    const std::string per_what = scen == scenario::echo ? "request" : "event";
+    const std::string text =
+        what + ": " + unit + " >= the best epoll-based peer (within noise), at <= its system calls per " + per_what;
     const record* u = rep.find(scen, "unipoll:epoll", size);
     const record* peer = best_epoll_peer(rep, scen, size, rate_key);
     if (!u || !u->get(rate_key) || !peer) {
-        rep.goals.push_back({text, "unipoll:epoll", !u || !u->get(rate_key) ? "unipoll:epoll not measured" : "no epoll-based peer measured",
-                             std::nullopt});
+        const char* why = !u || !u->get(rate_key) ? "unipoll:epoll not measured" : "no epoll-based peer measured";
+        rep.goals.push_back({text, "unipoll:epoll", why, std::nullopt});
         return;
     }
     const double mine = *u->get(rate_key), theirs = *peer->get(rate_key);
@@ -67,8 +68,7 @@ void versus_best_peer(report& rep, const std::string& scen, const std::vector<st
     const auto my_calls = calls(*u), their_calls = calls(*peer);
     std::optional<bool> met;
     if (my_calls && their_calls) {
-        evidence += fmt("; %.3f", *my_calls) + fmt(" vs %.3f system calls per ", *their_calls) +
-                    (scen == scenario::echo ? "request" : "event");
+        evidence += fmt("; %.3f", *my_calls) + fmt(" vs %.3f system calls per ", *their_calls) + per_what;
         met = fast_enough && *my_calls <= *their_calls + syscall_slack;
     } else {
         evidence += "; system calls not counted";
@@ -128,9 +128,10 @@ void io_uring_goal(report& rep, double connections) {
     if (sc_u && sc_e) evidence += fmt("; %.3f", *sc_u) + fmt(" vs %.3f system calls/request", *sc_e);
     if (cpu_u && cpu_e) evidence += fmt("; %.2f", *cpu_u / 1000) + fmt(" vs %.2f us CPU/request", *cpu_e / 1000);
     if (!met) {
-        if (sc_u && sc_e && *sc_u > *sc_e + syscall_slack) evidence += "; why not: io_uring makes more system calls per request";
-        else if (cpu_u && cpu_e && *cpu_u > *cpu_e * 1.05) evidence += "; why not: io_uring spends more CPU per request";
-        else evidence += "; why not: no more system calls or CPU per request on the server; the clients or the machine set the pace";
+        evidence += "; why not: ";
+        if (sc_u && sc_e && *sc_u > *sc_e + syscall_slack) evidence += "io_uring makes more system calls per request";
+        else if (cpu_u && cpu_e && *cpu_u > *cpu_e * 1.05) evidence += "io_uring spends more CPU per request";
+        else evidence += "no more system calls or CPU per request on the server; the clients or the machine set the pace";
     }
     rep.goals.push_back({text, "unipoll:io_uring", evidence, met});
 }

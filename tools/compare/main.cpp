@@ -96,10 +96,14 @@ int run(const options& o, const std::string& argv0) {
                      syscall_counter::unavailable_reason().c_str());
     for (const auto& s : subjects)
         rep.subjects.push_back({s.name, kind_name(s.kind), s.version, s.detail, s.mechanism, s.fds_detail, s.echo_detail});
-    rep.sizes = {{"registered", as_doubles(o.registered)},
-                 {"ready", as_doubles(o.ready)},
-                 {"connections", as_doubles(o.connections)},
-                 {"in_flight", {static_cast<double>(o.in_flight)}}};
+    if (wants_scenario(o, scenario::readiness) || wants_scenario(o, scenario::registration)) {
+        rep.sizes.emplace_back("registered", as_doubles(o.registered));
+        rep.sizes.emplace_back("ready", as_doubles(o.ready));
+    }
+    if (wants_scenario(o, scenario::echo)) {
+        rep.sizes.emplace_back("connections", as_doubles(o.connections));
+        rep.sizes.emplace_back("in_flight", std::vector<double>{static_cast<double>(o.in_flight)});
+    }
 
     using wake_fn = record (*)(const subject&, const options&);
     const std::pair<const char*, wake_fn> wake_scenarios[] = {

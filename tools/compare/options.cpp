@@ -116,7 +116,10 @@ options parse_options(int argc, char** argv) {
         else if (a == "--in-flight") o.in_flight = parse_count(a, next(i, a));
         else if (a == "--message-bytes") o.message_bytes = parse_count(a, next(i, a));
         else if (a == "--load-threads") o.load_threads = static_cast<unsigned>(parse_count(a, next(i, a)));
-        else if (a == "--echo-ms") { o.echo_ns = static_cast<std::int64_t>(parse_count(a, next(i, a))) * 1'000'000; echo_set = true; }
+        else if (a == "--echo-ms") {
+            o.echo_ns = static_cast<std::int64_t>(parse_count(a, next(i, a))) * 1'000'000;
+            echo_set = true;
+        }
         else if (a == "--ready") o.ready = parse_counts(a, next(i, a));
         else if (a == "--only") o.only = split(next(i, a));
         else if (a == "--scenarios") o.scenarios = split(next(i, a));

@@ -107,15 +107,9 @@ private:
 
 class floor_epoll_echo final : public echo_server {
 public:
-    ~floor_epoll_echo() override {
-        for (std::size_t fd = 0; fd < open_fds_.size(); ++fd)
-            if (open_fds_[fd]) ::close(static_cast<int>(fd));
-    }
-
     void adopt(int fd) override {
         set_.add(fd, static_cast<std::uint64_t>(fd));
-        if (open_fds_.size() <= static_cast<std::size_t>(fd)) open_fds_.resize(static_cast<std::size_t>(fd) + 1);
-        open_fds_[static_cast<std::size_t>(fd)] = true;
+        connections_.add(fd);
         ++open_;
     }
 
@@ -126,8 +120,7 @@ public:
                 const long n = echo_back(fd, buffer_);
                 if (n > 0) echoed_ += static_cast<std::uint64_t>(n);
                 if (n >= 0) continue;
-                ::close(fd);  // the last reference: epoll forgets it
-                open_fds_[static_cast<std::size_t>(fd)] = false;
+                connections_.close(fd);  // the last reference: epoll forgets it
                 --open_;
             }
             after_turn();
@@ -136,7 +129,7 @@ public:
 
 private:
     epoll_set set_;
-    std::vector<bool> open_fds_;
+    open_connections connections_;
     std::array<char, 65536> buffer_{};
 };
 

@@ -178,15 +178,9 @@ private:
 
 class liburing_echo final : public echo_server {
 public:
-    ~liburing_echo() override {
-        for (std::size_t fd = 0; fd < open_fds_.size(); ++fd)
-            if (open_fds_[fd]) ::close(static_cast<int>(fd));
-    }
-
     void adopt(int fd) override {
         ring_.arm(fd, static_cast<std::uint64_t>(fd));
-        if (open_fds_.size() <= static_cast<std::size_t>(fd)) open_fds_.resize(static_cast<std::size_t>(fd) + 1);
-        open_fds_[static_cast<std::size_t>(fd)] = true;
+        connections_.add(fd);
         ++open_;
     }
 
@@ -194,7 +188,7 @@ public:
         while (open_ > 0) {
             ring_.turn(true, [&](std::uint64_t data, int res, bool more) {
                 const auto fd = static_cast<int>(data);
-                if (!open_fds_[data]) return;
+                if (!connections_.contains(fd)) return;
                 const long n = res > 0 ? echo_back(fd, buffer_) : 0;
                 if (n > 0) echoed_ += static_cast<std::uint64_t>(n);
                 if (n >= 0) {
@@ -204,8 +198,7 @@ public:
                 // The poll holds a reference to the file: cancel it, or
                 // the close would not reach the client.
                 ring_.cancel(data);
-                ::close(fd);
-                open_fds_[data] = false;
+                connections_.close(fd);
                 --open_;
             });
             after_turn();
@@ -213,8 +206,8 @@ public:
     }
 
 private:
+    open_connections connections_;  // declared first: closed after the ring is gone
     poll_ring ring_;
-    std::vector<bool> open_fds_;
     std::array<char, 65536> buffer_{};
 };
 
@@ -230,7 +223,8 @@ subject liburing_subject() {
             .mechanism = "io_uring",
             .fds_detail = "multishot POLL_ADD(POLLIN) / POLL_REMOVE, submitted by the next turn; submit_and_wait or CQ peek",
             .make_fd_loop = [] { return std::make_unique<liburing_fds>(); },
-            .echo_detail = "multishot POLL_ADD(POLLIN) per connection; submit_and_wait; one read and one write per completion",
+            .echo_detail = "multishot POLL_ADD(POLLIN) per connection; submit_and_wait; "
+                           "one read and one write per completion",
             .make_echo_server = [] { return std::make_unique<liburing_echo>(); }};
 }
 

@@ -239,7 +239,8 @@ std::string render_markdown(const report& rep) {
     out += "## Results\n\n" + render_tables(rep);
     out += "## Goals\n\n" + render_goals(rep) + "\n";
     if (!rep.picture.empty())
-        out += "## Picture\n\n![latency distributions and system calls](" + rep.picture + ")\n\n";
+        out += "## Picture\n\n![wake latency, system calls, registration, readiness scaling and the echo server "
+               "against the peers](" + rep.picture + ")\n\n";
     else if (!rep.picture_note.empty())
         out += "## Picture\n\nNone: " + rep.picture_note + "\n\n";
     if (!rep.notes.empty()) {

@@ -112,7 +112,8 @@ run_result nonblocking_run(const subject& s, const options& o) {
     run.values["calls"] = static_cast<double>(calls);
     run.values["ns_per_call"] = per(static_cast<double>(stop - start), static_cast<double>(calls));
     run.values["first_round_ns"] = static_cast<double>(first);
-    if (syscall_counter::available()) run.values["syscalls_per_call"] = per(static_cast<double>(kernel), static_cast<double>(calls));
+    if (syscall_counter::available())
+        run.values["syscalls_per_call"] = per(static_cast<double>(kernel), static_cast<double>(calls));
     else if (s.kind == subject_kind::unipoll)
         run.values["syscalls_per_call"] = per(static_cast<double>(d.syscalls), static_cast<double>(calls));
     put_batch_percentiles(run, std::move(samples), call_batch);

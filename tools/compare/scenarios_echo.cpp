@@ -110,17 +110,20 @@ run_result echo_run(const subject& s, std::uint64_t connections, unsigned thread
         await([&] { return load.first_pass_done(); }, 60'000'000'000, "the first reply on every connection", load, w);
         first_pass_ns = now_ns() - go;
         w.mark.store(1, std::memory_order_release);
-        await([&] { return w.started.load(std::memory_order_acquire); }, 10'000'000'000, "the server to start counting", load, w);
+        await([&] { return w.started.load(std::memory_order_acquire); }, 10'000'000'000,
+              "the server to start counting", load, w);
         const std::int64_t t0 = now_ns();
         load.start_recording();
         std::this_thread::sleep_for(std::chrono::nanoseconds(o.echo_ns / o.runs));
         load.stop_recording();
         recorded_ns = now_ns() - t0;
         w.mark.store(2, std::memory_order_release);
-        await([&] { return w.stopped.load(std::memory_order_acquire); }, 10'000'000'000, "the server to stop counting", load, w);
+        await([&] { return w.stopped.load(std::memory_order_acquire); }, 10'000'000'000,
+              "the server to stop counting", load, w);
         load.finish();
         n = load.wait(30'000'000'000);
-        await([&] { return w.done.load(std::memory_order_acquire); }, 30'000'000'000, "the server to see every client leave", load, w);
+        await([&] { return w.done.load(std::memory_order_acquire); }, 30'000'000'000,
+              "the server to see every client leave", load, w);
     } catch (...) {
         load.kill();  // its connections reset, so the server's loop ends
         server_thread.join();

@@ -128,61 +128,54 @@ run_result registration_run(const subject& s, const socket_fds& fds, std::uint64
     return run;
 }
 
-// The sockets for `largest` fds, or a note saying why there are fewer.
-std::uint64_t usable_fds(std::uint64_t largest, std::string& note) {
+// Calls body(fds, n, out) for each registered count n, with sockets enough
+// for the largest; a count RLIMIT_NOFILE does not allow becomes a record
+// that says so.
+template <class Body>
+std::vector<record> over_sizes(const char* scen, const char* size_key, const subject& s, const options& o,
+                               Body body) {
+    const std::uint64_t largest = *std::max_element(o.registered.begin(), o.registered.end());
     const fd_limit lim = raise_fd_limit(largest + 64);
-    note = lim.note;
-    return lim.soft > 64 ? std::min(largest, (lim.soft - 64) / 2 * 2) : 0;
-}
-
-record skipped(const char* scen, const subject& s, const char* key, std::uint64_t n, const std::string& why) {
-    record r = make_record(scen, s);
-    r.values[key] = static_cast<double>(n);
-    r.note = "skipped: " + why;
-    return r;
+    const std::uint64_t usable = lim.soft > 64 ? std::min(largest, (lim.soft - 64) / 2 * 2) : 0;
+    const socket_fds fds(usable);
+    std::vector<record> out;
+    for (const std::uint64_t n : o.registered) {
+        if (n <= usable) {
+            body(fds, n, out);
+            continue;
+        }
+        record r = make_record(scen, s);
+        r.values[size_key] = static_cast<double>(n);
+        r.note = "skipped: " + (lim.note.empty() ? "RLIMIT_NOFILE is " + std::to_string(lim.soft) : lim.note);
+        out.push_back(std::move(r));
+    }
+    return out;
 }
 
 }  // namespace
 
 std::vector<record> measure_readiness(const subject& s, const options& o) {
-    std::string limit_note;
-    const std::uint64_t usable =
-        usable_fds(*std::max_element(o.registered.begin(), o.registered.end()), limit_note);
-    const socket_fds fds(usable);
-    std::vector<record> out;
-    for (const std::uint64_t registered : o.registered) {
-        if (registered > usable) {
-            out.push_back(skipped(scenario::readiness, s, "registered", registered, limit_note));
-            continue;
-        }
-        for (const std::uint64_t ready : o.ready) {
-            if (ready > registered) continue;
-            record r = repeated(scenario::readiness, s, o.runs,
-                                [&] { return readiness_run(s, fds, registered, ready, o); });
-            r.values["registered"] = static_cast<double>(registered);
-            r.values["ready"] = static_cast<double>(ready);
-            out.push_back(std::move(r));
-        }
-    }
-    return out;
+    return over_sizes(scenario::readiness, "registered", s, o,
+                      [&](const socket_fds& fds, std::uint64_t registered, std::vector<record>& out) {
+                          for (const std::uint64_t ready : o.ready) {
+                              if (ready > registered) continue;
+                              record r = repeated(scenario::readiness, s, o.runs,
+                                                  [&] { return readiness_run(s, fds, registered, ready, o); });
+                              r.values["registered"] = static_cast<double>(registered);
+                              r.values["ready"] = static_cast<double>(ready);
+                              out.push_back(std::move(r));
+                          }
+                      });
 }
 
 std::vector<record> measure_registration(const subject& s, const options& o) {
-    std::string limit_note;
-    const std::uint64_t usable =
-        usable_fds(*std::max_element(o.registered.begin(), o.registered.end()), limit_note);
-    const socket_fds fds(usable);
-    std::vector<record> out;
-    for (const std::uint64_t n : o.registered) {
-        if (n > usable) {
-            out.push_back(skipped(scenario::registration, s, "fds", n, limit_note));
-            continue;
-        }
-        record r = repeated(scenario::registration, s, o.runs, [&] { return registration_run(s, fds, n, o); });
-        r.values["fds"] = static_cast<double>(n);
-        out.push_back(std::move(r));
-    }
-    return out;
+    return over_sizes(scenario::registration, "fds", s, o,
+                      [&](const socket_fds& fds, std::uint64_t n, std::vector<record>& out) {
+                          record r = repeated(scenario::registration, s, o.runs,
+                                              [&] { return registration_run(s, fds, n, o); });
+                          r.values["fds"] = static_cast<double>(n);
+                          out.push_back(std::move(r));
+                      });
 }
 
 }  // namespace compare

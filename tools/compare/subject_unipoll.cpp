@@ -81,15 +81,10 @@ private:
 class unipoll_echo_server final : public echo_server {
 public:
     explicit unipoll_echo_server(unipoll::backend b) : poller_(b) {}
-    ~unipoll_echo_server() override {
-        for (std::size_t fd = 0; fd < open_fds_.size(); ++fd)
-            if (open_fds_[fd]) ::close(static_cast<int>(fd));
-    }
 
     void adopt(int fd) override {
         poller_.add(fd, unipoll::interest::read, static_cast<std::uint64_t>(fd));
-        if (open_fds_.size() <= static_cast<std::size_t>(fd)) open_fds_.resize(static_cast<std::size_t>(fd) + 1);
-        open_fds_[static_cast<std::size_t>(fd)] = true;
+        connections_.add(fd);
         ++open_;
     }
 
@@ -98,13 +93,12 @@ public:
             const auto res = poller_.poll(events_, unipoll::forever);
             for (std::size_t i = 0; i < res.count; ++i) {
                 const auto fd = static_cast<int>(events_[i].token);
-                if (!open_fds_[static_cast<std::size_t>(fd)]) continue;
+                if (!connections_.contains(fd)) continue;
                 const long n = echo_back(fd, buffer_);
                 if (n > 0) echoed_ += static_cast<std::uint64_t>(n);
                 if (n >= 0) continue;
                 poller_.remove(fd);
-                ::close(fd);
-                open_fds_[static_cast<std::size_t>(fd)] = false;
+                connections_.close(fd);
                 --open_;
             }
             after_turn();
@@ -112,9 +106,9 @@ public:
     }
 
 private:
+    open_connections connections_;  // declared first: closed after the poller is gone
     unipoll::poller poller_;
     std::array<unipoll::event, 256> events_{};
-    std::vector<bool> open_fds_;
     std::array<char, 65536> buffer_{};
 };
 
