@@ -72,7 +72,7 @@ const std::vector<table_spec>& tables() {
         {scenario::registration, "6. Registration",
          "Each round: start watching `fds` sockets, one non-blocking turn, stop watching them all, one more turn "
          "(loops that apply changes lazily apply them in the turns). Per add+remove pair; p50/p99 over rounds; "
-         "`first` is a new loop's first round.",
+         "`first` is a new loop's first round; add+remove/s at the p50 round.",
          {{"fds", "fds", fmt::count}, {"add+remove/s", "pairs_per_s", fmt::rate}, {"±", "pairs_per_s", fmt::spread},
           {"p50 ns/pair", "p50_ns", fmt::ns}, {"p99 ns/pair", "p99_ns", fmt::ns},
           {"first ns/pair", "first_round_ns", fmt::ns}, {"sc/pair", "syscalls_per_pair", fmt::syscalls}},
