@@ -10,7 +10,7 @@ namespace compare {
 
 fd_limit raise_fd_limit(std::uint64_t fds) {
     rlimit lim{};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return {0, 0, std::string("getrlimit: ") + std::strerror(errno)};
+    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return {0, std::string("getrlimit: ") + std::strerror(errno)};
     // rlim_t is unsigned on Linux and signed on FreeBSD: compare as uint64.
     const auto as_u64 = [](rlim_t v) { return v == RLIM_INFINITY ? UINT64_MAX : static_cast<std::uint64_t>(v); };
     std::string note;
@@ -28,7 +28,7 @@ fd_limit raise_fd_limit(std::uint64_t fds) {
         }
         ::getrlimit(RLIMIT_NOFILE, &lim);
     }
-    return {as_u64(lim.rlim_cur), as_u64(lim.rlim_max), as_u64(lim.rlim_cur) >= fds ? "" : note};
+    return {as_u64(lim.rlim_cur), as_u64(lim.rlim_cur) >= fds ? "" : note};
 }
 
 }  // namespace compare

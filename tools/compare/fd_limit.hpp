@@ -9,7 +9,6 @@ namespace compare {
 
 struct fd_limit {
     std::uint64_t soft = 0;  // now in force
-    std::uint64_t hard = 0;
     std::string note;        // why it could not be raised to what was asked, or ""
 };
 

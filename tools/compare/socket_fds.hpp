@@ -36,7 +36,6 @@ public:
     socket_fds(const socket_fds&) = delete;
     socket_fds& operator=(const socket_fds&) = delete;
 
-    std::size_t size() const noexcept { return fds_.size(); }
     int fd(std::size_t i) const { return fds_[i]; }
     void make_ready(std::size_t i) const {
         const char byte = 'x';
