@@ -6,7 +6,9 @@ how fast anything was: benchmarks are not tests).
     check_report.py --out DIR                                 # check an existing report
 
 With --run, the expected backends and peers come from `unipoll-compare
---list`; every one must have numbers in every scenario it applies to.
+--list`; every one must have numbers in every scenario and at every size
+the run asked for (report.json "sizes"), and an echo record with at least
+1,000 connections.
 """
 import argparse
 import json
@@ -14,19 +16,33 @@ import os
 import subprocess
 import sys
 
-WAKE_SCENARIOS = {
-    "wake_sleeping": ["p50_ns", "p99_ns", "max_ns"],
-    "wake_busy": ["p50_ns", "p99_ns"],
-    "coalescing": ["wakes", "ns_per_wake"],
-    "nonblocking_poll": ["ns_per_call"],
+# Keys every record of a scenario must carry, and those it carries when
+# system calls are counted (by the kernel, or by unipoll's stats() for its
+# own backends outside echo).
+TIMED = ["p50_ns", "p99_ns", "runs"]
+KEYS = {
+    "wake_sleeping": TIMED + ["max_ns", "first_round_ns"],
+    "wake_busy": TIMED + ["first_round_ns"],
+    "coalescing": TIMED + ["wakes", "ns_per_wake", "first_round_ns"],
+    "nonblocking_poll": TIMED + ["ns_per_call", "first_round_ns"],
+    "readiness": TIMED + ["registered", "ready", "events_per_s", "first_round_ns"],
+    "registration": TIMED + ["fds", "pairs_per_s", "first_round_ns"],
+    "echo": TIMED + ["connections", "in_flight", "requests_per_s", "cpu_ns_per_request",
+                     "warmup_requests_per_s"],
 }
 SYSCALL_KEYS = {
     "wake_sleeping": ["waker_syscalls", "sleeper_syscalls"],
     "wake_busy": ["waker_syscalls"],
     "coalescing": ["posts_per_wake"],
     "nonblocking_poll": ["syscalls_per_call"],
+    "readiness": ["syscalls_per_round"],
+    "registration": ["syscalls_per_pair"],
+    "echo": ["server_syscalls_per_request"],
 }
-INFO_KEYS = ["machine", "os", "kernel", "arch", "cpu_model", "compiler", "date", "unipoll", "syscall_counting"]
+SECTIONS = ["## Results", "## Goals", "### 5. Readiness", "### 6. Registration", "### 7. Echo"]
+INFO_KEYS = ["machine", "os", "kernel", "arch", "cpu_model", "compiler", "date", "unipoll", "syscall_counting",
+             "mode", "runs"]
+MIN_ECHO_CONNECTIONS = 1000
 
 
 def matplotlib_available():
@@ -41,6 +57,16 @@ def matplotlib_available():
     return False
 
 
+def expected_cells(sizes):
+    """(scenario, {key: value}) for every record the sizes ask of a subject."""
+    registered, ready = sizes.get("registered", []), sizes.get("ready", [])
+    cells = [(s, {}) for s in ("wake_sleeping", "wake_busy", "coalescing", "nonblocking_poll")]
+    cells += [("readiness", {"registered": n, "ready": k}) for n in registered for k in ready if k <= n]
+    cells += [("registration", {"fds": n}) for n in registered]
+    cells += [("echo", {"connections": c}) for c in sizes.get("connections", [])]
+    return cells
+
+
 def check(out, expected):
     errors = []
     with open(os.path.join(out, "report.json")) as f:
@@ -50,6 +76,10 @@ def check(out, expected):
     info = rep.get("info", {})
     errors += [f"info.{k} missing or empty" for k in INFO_KEYS if not info.get(k)]
     kernel_counts = info.get("syscall_counting", "").startswith("kernel")
+    sizes = rep.get("sizes", {})
+    for key in ("registered", "ready", "connections"):
+        if not sizes.get(key):
+            errors.append(f"sizes.{key} missing: the report does not say what it measured")
 
     subjects = {s["name"]: s for s in rep.get("subjects", [])}
     if expected is None:
@@ -60,37 +90,54 @@ def check(out, expected):
     for name in expected["backends"] + expected["peers"]:
         if name not in subjects:
             errors.append(f"{name}: not among the report's subjects")
-        elif not subjects[name].get("version"):
-            errors.append(f"{name}: no version")
+            continue
+        errors += [f"{name}: no {k}" for k in ("version", "mechanism", "fds_detail", "echo_detail")
+                   if not subjects[name].get(k)]
 
-    def find(scenario, subject):
-        return [r for r in rep.get("records", []) if r["scenario"] == scenario and r["subject"] == subject]
+    def find(scenario, subject, where):
+        return [r for r in rep.get("records", []) if r["scenario"] == scenario and r["subject"] == subject
+                and all(r.get("values", {}).get(k) == v for k, v in where.items())]
 
     for name in expected["backends"] + expected["peers"]:
-        for scenario, keys in WAKE_SCENARIOS.items():
-            recs = find(scenario, name)
+        for scenario, where in expected_cells(sizes):
+            label = scenario + "".join(f" {k}={v:g}" for k, v in where.items()) + f"/{name}"
+            recs = find(scenario, name, where)
             if len(recs) != 1:
-                errors.append(f"{scenario}/{name}: {len(recs)} records, expected 1")
+                errors.append(f"{label}: {len(recs)} records, expected 1")
                 continue
-            values = recs[0].get("values", {})
-            if recs[0].get("note", "").startswith("failed"):
-                errors.append(f"{scenario}/{name}: {recs[0]['note']}")
-            wanted = keys + (SYSCALL_KEYS[scenario] if kernel_counts or name in expected["backends"] else [])
-            errors += [f"{scenario}/{name}: no {k}" for k in wanted if not isinstance(values.get(k), (int, float))]
-            if scenario.startswith("wake") and len(recs[0].get("percentiles_ns", [])) != 101:
-                errors.append(f"{scenario}/{name}: percentiles_ns should hold 101 values")
-    for name in expected["backends"]:
-        cells = find("readiness", name)
-        if not cells or any("events_per_s" not in r["values"] and "skipped" not in r.get("note", "") for r in cells):
-            errors.append(f"readiness/{name}: missing or incomplete ({len(cells)} cells)")
-        reg = find("registration", name)
-        if len(reg) != 1 or "pairs_per_s" not in reg[0]["values"]:
-            errors.append(f"registration/{name}: missing")
+            rec = recs[0]
+            note = rec.get("note", "")
+            if note.startswith("failed"):
+                errors.append(f"{label}: {note}")
+                continue
+            if note.startswith("skipped") and scenario in ("readiness", "registration"):
+                if where.get("registered", where.get("fds")) == min(sizes["registered"]):
+                    errors.append(f"{label}: the smallest size must be measured: {note}")
+                continue
+            if note.startswith("skipped") and where["connections"] == min(sizes["connections"]):
+                errors.append(f"{label}: the smallest connection count must be measured: {note}")
+                continue
+            if note.startswith("skipped"):
+                continue
+            values = rec.get("values", {})
+            counted = kernel_counts or (name in expected["backends"] and scenario != "echo")
+            wanted = KEYS[scenario] + (SYSCALL_KEYS[scenario] if counted else [])
+            errors += [f"{label}: no {k}" for k in wanted if not isinstance(values.get(k), (int, float))]
+            if scenario.startswith("wake") and len(rec.get("percentiles_ns", [])) != 101:
+                errors.append(f"{label}: percentiles_ns should hold 101 values")
+            if values.get("runs", 0) > 1 and not isinstance(rec.get("spread", {}), dict):
+                errors.append(f"{label}: spread is not an object")
+        measured = [r for r in find("echo", name, {}) if "requests_per_s" in r.get("values", {})]
+        if not any(r["values"].get("connections", 0) >= MIN_ECHO_CONNECTIONS for r in measured):
+            errors.append(f"echo/{name}: no measured record with >= {MIN_ECHO_CONNECTIONS} connections")
 
     goals = rep.get("goals", [])
     if not goals:
         errors.append("no goals evaluated")
     errors += [f"goal without a result field: {g}" for g in goals if "met" not in g]
+    for what in ("readiness", "echo", "io_uring requests/s"):
+        if not any(what in g.get("goal", "") for g in goals):
+            errors.append(f"no goal about {what}")
 
     md_path = os.path.join(out, "report.md")
     if not os.path.exists(md_path):
@@ -98,7 +145,7 @@ def check(out, expected):
     else:
         with open(md_path) as f:
             md = f.read()
-        errors += [f"report.md: no section {s}" for s in ("## Results", "## Goals") if s not in md]
+        errors += [f"report.md: no section {s}" for s in SECTIONS if s not in md]
         errors += [f"report.md: {n} not mentioned" for n in subjects if n not in md]
 
     picture = rep.get("picture")

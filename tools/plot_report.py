@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Draws the picture of a unipoll-compare report: latency distributions of
-the wake round trips, system calls per operation, and readiness scaling.
+the wake round trips, system calls per operation, registration cost,
+readiness scaling and the echo server's throughput and latency against
+the peers (error bars: the range of the runs).
 
     plot_report.py report.json report.png
 
@@ -79,30 +81,57 @@ def bar_panel(ax, rep, series, title, ylabel, colors, reference=None, log=False)
         ax.legend(fontsize=8)
 
 
-def scaling_panel(ax, rep, colors):
-    rows = records(rep, "readiness")
-    groups = {}
-    for r in rows:
+def sized_lines(ax, rep, scenario, size_key, value_key, colors, scale=1.0, where=None, linestyle="-",
+                marker="o", label=True):
+    """One line per subject: value_key (median of the runs, bars for their
+    range) against size_key, over the records matching `where`; labelled
+    for the legend unless `label` is false (a second series of the same
+    subjects, told apart by its line style)."""
+    lines = {}
+    for r in records(rep, scenario):
         v = r["values"]
-        if "ns_per_round" not in v:
+        if value_key not in v or size_key not in v:
             continue
-        groups.setdefault((r["subject"], int(v["ready"])), []).append((v["registered"], v["ns_per_round"] / 1000))
-    markers = ["o", "s", "^", "D"]
-    readies = sorted({ready for _, ready in groups})
-    for (subject, ready), points in sorted(groups.items()):
-        points.sort()
-        ax.plot([p[0] for p in points], [p[1] for p in points], color=colors[subject],
-                marker=markers[readies.index(ready) % len(markers)],
-                linestyle="-" if ready == readies[-1] else "--",
-                label=f"{subject}, {ready} ready")
+        if where and any(v.get(k) != want for k, want in where.items()):
+            continue
+        lo, hi = r.get("spread", {}).get(value_key, [v[value_key], v[value_key]])
+        lines.setdefault(r["subject"], []).append((v[size_key], v[value_key] * scale, lo * scale, hi * scale))
+    for subject in [s["name"] for s in rep["subjects"]]:
+        points = sorted(lines.get(subject, []))
+        if not points:
+            continue
+        xs = [p[0] for p in points]
+        ys = [p[1] for p in points]
+        err = [[y - p[2] for y, p in zip(ys, points)], [p[3] - y for y, p in zip(ys, points)]]
+        kind = next(s["kind"] for s in rep["subjects"] if s["name"] == subject)
+        ax.errorbar(xs, ys, yerr=err, color=colors[subject], marker=marker, linestyle=linestyle, capsize=2,
+                    linewidth=style(kind)["linewidth"], label=subject if label else None)
+    return bool(lines)
+
+
+def finish_sized(ax, xlabel, ylabel, title, drawn):
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("registered fds (log)")
-    ax.set_ylabel("poll time per round (us, log)")
-    ax.set_title("5. Readiness: cost vs registered and ready fds")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
     ax.grid(True, which="both", alpha=0.25)
-    if groups:
-        ax.legend(fontsize=8)
+    if drawn:
+        ax.legend(fontsize=7)
+
+
+def readiness_panel(ax, rep, colors):
+    readies = sorted({r["values"]["ready"] for r in records(rep, "readiness") if "ready" in r["values"]})
+    drawn = False
+    if readies:
+        drawn = sized_lines(ax, rep, "readiness", "registered", "p50_ns", colors, 1e-3, {"ready": readies[-1]})
+        if len(readies) > 1:
+            sized_lines(ax, rep, "readiness", "registered", "p50_ns", colors, 1e-3, {"ready": readies[0]},
+                        linestyle=":", marker=".", label=False)
+    title = "5. Readiness: p50 poll time per round vs registered"
+    if readies:
+        title += f"\n(solid: {readies[-1]:g} ready" + (f", dotted: {readies[0]:g} ready)" if len(readies) > 1 else ")")
+    finish_sized(ax, "registered sockets (log)", "us per round (log)", title, drawn)
 
 
 def main():
@@ -122,7 +151,7 @@ def main():
     palette = plt.get_cmap("tab10").colors
     colors = {s["name"]: palette[i % len(palette)] for i, s in enumerate(rep["subjects"])}
     info = dict(rep.get("info", {}))
-    fig, axes = plt.subplots(2, 3, figsize=(19, 10.5))
+    fig, axes = plt.subplots(3, 3, figsize=(19, 16))
     latency_panel(axes[0][0], rep, "wake_sleeping", "1. Wake round trip, poller asleep", colors)
     latency_panel(axes[0][1], rep, "wake_busy", "2. Wake, poller busy", colors)
     bar_panel(axes[0][2], rep,
@@ -136,11 +165,21 @@ def main():
               "System calls per operation", "system calls", colors)
     bar_panel(axes[1][1], rep, [("nonblocking_poll", "ns_per_call", "ns/call", "")],
               "4. Non-blocking poll, nothing ready", "ns per call (log)", colors, log=True)
-    scaling_panel(axes[1][2], rep, colors)
+    finish_sized(axes[1][2], "sockets added and removed per round (log)", "ns per add+remove (log)",
+                 "6. Registration: cost per add+remove",
+                 sized_lines(axes[1][2], rep, "registration", "fds", "ns_per_pair", colors))
+    readiness_panel(axes[2][0], rep, colors)
+    finish_sized(axes[2][1], "connections (log)", "requests/s (log)", "7. Echo: throughput vs connections",
+                 sized_lines(axes[2][1], rep, "echo", "connections", "requests_per_s", colors))
+    drawn = sized_lines(axes[2][2], rep, "echo", "connections", "p50_ns", colors, 1e-3)
+    sized_lines(axes[2][2], rep, "echo", "connections", "p99_ns", colors, 1e-3, linestyle=":", marker=".",
+                label=False)
+    finish_sized(axes[2][2], "connections (log)", "request latency, us (log)",
+                 "7. Echo: latency vs connections (solid p50, dotted p99)", drawn)
     fig.suptitle(f"unipoll-compare — {info.get('machine', '?')}: {info.get('os', '')} "
                  f"{info.get('kernel', '').split(' ')[0]}, {info.get('cpu_model', '')}, "
                  f"{info.get('cpus', '?')} CPUs, {info.get('date', '')}", fontsize=12)
-    fig.tight_layout(rect=(0, 0, 1, 0.96))
+    fig.tight_layout(rect=(0, 0, 1, 0.97))
     fig.savefig(sys.argv[2], dpi=90)
     return 0
 

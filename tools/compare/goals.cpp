@@ -1,7 +1,7 @@
 // The goals unipoll sets itself (docs/compare.md §"Goals"), decided from the
 // numbers of this run. The thresholds leave room only for counting noise
 // (a rare relay) and for timing noise on shared machines.
-#include "report.hpp"
+#include "goals.hpp"
 
 #include <cstdio>
 #include <limits>
@@ -100,6 +100,7 @@ void evaluate(report& rep) {
     if (!io_uring_measured)
         rep.goals.push_back({"io_uring non-blocking poll: 0 syscalls", "unipoll:io_uring",
                              "io_uring backend not available or not measured in this run", std::nullopt});
+    evaluate_throughput_goals(rep);
 }
 
 }  // namespace compare

@@ -9,7 +9,9 @@
 #include "report.hpp"
 #include "scenarios.hpp"
 #include "syscall_counter.hpp"
+#include "watchdog.hpp"
 
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -54,9 +56,10 @@ int merge(const options& o) {
 
 // Runs one measurement; a subject that cannot be measured here (a ring
 // the kernel refuses, a library error) becomes a visible row, not a crash.
-void measure(report& rep, progress& bar, const char* scen, const subject& s,
+void measure(report& rep, progress& bar, watchdog& dog, const char* scen, const subject& s,
              const std::function<std::vector<record>()>& body) {
     bar.step(std::string(scen) + ": " + s.name);
+    dog.arm(std::string(scen) + " / " + s.name, std::chrono::minutes(5));
     try {
         for (auto& r : body()) rep.records.push_back(std::move(r));
     } catch (const std::exception& e) {
@@ -68,6 +71,8 @@ void measure(report& rep, progress& bar, const char* scen, const subject& s,
         rep.records.push_back(std::move(r));
     }
 }
+
+std::vector<double> as_doubles(const std::vector<std::uint64_t>& v) { return {v.begin(), v.end()}; }
 
 int run(const options& o, const std::string& argv0) {
     std::vector<subject> subjects;
@@ -84,11 +89,21 @@ int run(const options& o, const std::string& argv0) {
         ? "kernel: perf_event_open on raw_syscalls:sys_enter, per thread"
         : "unipoll stats() only (peers n/a): " + syscall_counter::unavailable_reason());
     rep.info.emplace_back("mode", o.quick ? "quick" : "full");
+    rep.info.emplace_back("runs", std::to_string(o.runs));
     if (!syscall_counter::probe_note().empty()) rep.notes.push_back(syscall_counter::probe_note());
     if (!syscall_counter::available())
         std::fprintf(stderr, "unipoll-compare: kernel syscall counting unavailable (%s); using stats()\n",
                      syscall_counter::unavailable_reason().c_str());
-    for (const auto& s : subjects) rep.subjects.push_back({s.name, kind_name(s.kind), s.version, s.detail});
+    for (const auto& s : subjects)
+        rep.subjects.push_back({s.name, kind_name(s.kind), s.version, s.detail, s.mechanism, s.fds_detail, s.echo_detail});
+    if (wants_scenario(o, scenario::readiness) || wants_scenario(o, scenario::registration)) {
+        rep.sizes.emplace_back("registered", as_doubles(o.registered));
+        rep.sizes.emplace_back("ready", as_doubles(o.ready));
+    }
+    if (wants_scenario(o, scenario::echo)) {
+        rep.sizes.emplace_back("connections", as_doubles(o.connections));
+        rep.sizes.emplace_back("in_flight", std::vector<double>{static_cast<double>(o.in_flight)});
+    }
 
     using wake_fn = record (*)(const subject&, const options&);
     const std::pair<const char*, wake_fn> wake_scenarios[] = {
@@ -97,26 +112,34 @@ int run(const options& o, const std::string& argv0) {
         {scenario::coalescing, measure_coalescing},
         {scenario::nonblocking_poll, measure_nonblocking_poll},
     };
+    using fds_fn = std::vector<record> (*)(const subject&, const options&);
+    const std::pair<const char*, fds_fn> fd_scenarios[] = {
+        {scenario::readiness, measure_readiness},
+        {scenario::registration, measure_registration},
+    };
     int steps = 0;
-    for (const auto& [id, fn] : wake_scenarios) steps += wants_scenario(o, id) ? static_cast<int>(subjects.size()) : 0;
-    for (const char* id : {scenario::readiness, scenario::registration})
-        for (const auto& s : subjects) steps += wants_scenario(o, id) && s.backend ? 1 : 0;
+    for (const auto& s : subjects) {
+        for (const auto& [id, fn] : wake_scenarios) steps += wants_scenario(o, id) ? 1 : 0;
+        for (const auto& [id, fn] : fd_scenarios) steps += wants_scenario(o, id) && s.make_fd_loop ? 1 : 0;
+        steps += wants_scenario(o, scenario::echo) && s.make_echo_server ? 1 : 0;
+    }
 
     {
+        watchdog dog;
         progress bar(steps);
         for (const auto& [id, fn] : wake_scenarios) {
             if (!wants_scenario(o, id)) continue;
             for (const auto& s : subjects)
-                measure(rep, bar, id, s, [&, f = fn] { return std::vector<record>{f(s, o)}; });
+                measure(rep, bar, dog, id, s, [&, f = fn] { return std::vector<record>{f(s, o)}; });
         }
-        for (const auto& s : subjects) {
-            if (!s.backend) continue;
-            if (wants_scenario(o, scenario::readiness))
-                measure(rep, bar, scenario::readiness, s, [&] { return measure_readiness(s, o); });
-            if (wants_scenario(o, scenario::registration))
-                measure(rep, bar, scenario::registration, s,
-                        [&] { return std::vector<record>{measure_registration(s, o)}; });
+        for (const auto& [id, fn] : fd_scenarios) {
+            if (!wants_scenario(o, id)) continue;
+            for (const auto& s : subjects)
+                if (s.make_fd_loop) measure(rep, bar, dog, id, s, [&, f = fn] { return f(s, o); });
         }
+        if (wants_scenario(o, scenario::echo))
+            for (const auto& s : subjects)
+                if (s.make_echo_server) measure(rep, bar, dog, scenario::echo, s, [&] { return measure_echo(s, o); });
     }
     evaluate(rep);
 
@@ -152,6 +175,9 @@ int run(const options& o, const std::string& argv0) {
 
 int main(int argc, char** argv) {
     using namespace compare;
+    // A client that resets while the echo server writes to it must cost
+    // an EPIPE, not the process.
+    std::signal(SIGPIPE, SIG_IGN);
     options o;
     try {
         o = parse_options(argc, argv);

@@ -1,8 +1,13 @@
-// What the wake scenarios drive: a poller with a cross-thread wake, be it
-// unipoll on one backend, a peer event library, or a raw kernel floor.
-// Each adapter lives in its own file (subject_unipoll.cpp, peer_*.cpp) and
-// is compiled only when CMake found its library.
+// The subjects: unipoll on one backend, a peer event library, or a raw
+// kernel floor, each with up to three adapters: a wake_loop (wake
+// scenarios, below), an fd_loop (readiness, registration) and an
+// echo_server (echo). Each subject's adapters live in its own file
+// (subject_unipoll.cpp, peer_*.cpp), compiled only when CMake found its
+// library.
 #pragma once
+
+#include "echo_server.hpp"
+#include "fd_loop.hpp"
 
 #include <unipoll/poller.hpp>
 
@@ -38,9 +43,14 @@ struct subject {
     std::string name;     // "unipoll:epoll", "libuv", "floor:epoll"
     subject_kind kind;
     std::string version;  // library version, or the mechanism for floors
-    std::string detail;   // one line: what exactly is measured
+    std::string detail;   // one line: what the wake scenarios measure
     std::optional<unipoll::backend> backend;  // unipoll subjects only
     std::function<std::unique_ptr<wake_loop>()> make;
+    std::string mechanism;   // kernel interface used here: "epoll", "io_uring", "poll", "kqueue"
+    std::string fds_detail;  // how readiness and registration drive it
+    std::function<std::unique_ptr<fd_loop>()> make_fd_loop;
+    std::string echo_detail;  // how its echo server is built
+    std::function<std::unique_ptr<echo_server>()> make_echo_server;
 };
 
 const char* kind_name(subject_kind);

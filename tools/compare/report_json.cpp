@@ -9,7 +9,7 @@ namespace compare {
 
 namespace {
 
-constexpr int format_version = 1;
+constexpr int format_version = 2;  // 2: runs, spread, sizes, echo
 
 json::value strings(const std::vector<std::string>& v) {
     json::value a = json::value::array();
@@ -31,9 +31,17 @@ std::string to_json(const report& rep) {
         o["kind"] = s.kind;
         o["version"] = s.version;
         o["detail"] = s.detail;
+        o["mechanism"] = s.mechanism;
+        o["fds_detail"] = s.fds_detail;
+        o["echo_detail"] = s.echo_detail;
         subjects.push_back(std::move(o));
     }
     root["subjects"] = std::move(subjects);
+    for (const auto& [k, v] : rep.sizes) {
+        json::value a = json::value::array();
+        for (double x : v) a.push_back(x);
+        root["sizes"][k] = std::move(a);
+    }
     json::value records = json::value::array();
     for (const auto& r : rep.records) {
         json::value o = json::value::object();
@@ -45,6 +53,16 @@ std::string to_json(const report& rep) {
         json::value values = json::value::object();
         for (const auto& [k, v] : r.values) values[k] = v;
         o["values"] = std::move(values);
+        if (!r.spread.empty()) {
+            json::value spread = json::value::object();
+            for (const auto& [k, range] : r.spread) {
+                json::value pair = json::value::array();
+                pair.push_back(range.first);
+                pair.push_back(range.second);
+                spread[k] = std::move(pair);
+            }
+            o["spread"] = std::move(spread);
+        }
         if (!r.curve.empty()) {
             json::value curve = json::value::array();
             for (double v : r.curve) curve.push_back(v);
@@ -84,7 +102,14 @@ report from_json(const std::string& text) {
                 const auto* v = s.find(key);
                 return v ? v->as_string() : std::string();
             };
-            rep.subjects.push_back({field("name"), field("kind"), field("version"), field("detail")});
+            rep.subjects.push_back({field("name"), field("kind"), field("version"), field("detail"),
+                                    field("mechanism"), field("fds_detail"), field("echo_detail")});
+        }
+    if (const auto* sizes = root.find("sizes"))
+        for (const auto& [k, v] : sizes->members()) {
+            std::vector<double> xs;
+            for (const auto& x : v.items()) xs.push_back(x.as_number());
+            rep.sizes.emplace_back(k, std::move(xs));
         }
     if (const auto* records = root.find("records"))
         for (const auto& o : records->items()) {
@@ -102,6 +127,9 @@ report from_json(const std::string& text) {
             if (const auto* values = o.find("values"))
                 for (const auto& [k, v] : values->members())
                     if (v.is_number()) r.values[k] = v.as_number();
+            if (const auto* spread = o.find("spread"))
+                for (const auto& [k, v] : spread->members())
+                    if (v.items().size() == 2) r.spread[k] = {v.items()[0].as_number(), v.items()[1].as_number()};
             if (const auto* curve = o.find("percentiles_ns"))
                 for (const auto& v : curve->items()) r.curve.push_back(v.as_number());
             rep.records.push_back(std::move(r));

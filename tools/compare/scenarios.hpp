@@ -1,6 +1,6 @@
-// The measurements. Wake scenarios run on every subject (unipoll backends,
-// peers, floors); the fd scenarios need registration and run on unipoll's
-// backends only. Each returns finished records.
+// The measurements, each run on every subject that has the adapter it
+// needs (peer.hpp), each returning finished records (the median of
+// options::runs runs).
 #pragma once
 
 #include "options.hpp"
@@ -11,17 +11,18 @@
 
 namespace compare {
 
+// scenarios_wake.cpp, scenarios_calls.cpp: through the wake_loop.
 record measure_wake_sleeping(const subject&, const options&);
 record measure_wake_busy(const subject&, const options&);
 record measure_coalescing(const subject&, const options&);
 record measure_nonblocking_poll(const subject&, const options&);
 
-/// One record per (registered, ready) cell.
+// scenarios_fds.cpp: through the fd_loop. One record per (registered,
+// ready) cell, and one per registered count.
 std::vector<record> measure_readiness(const subject&, const options&);
-record measure_registration(const subject&, const options&);
+std::vector<record> measure_registration(const subject&, const options&);
 
-/// Raises RLIMIT_NOFILE to at least `fds` if it can; returns the limit now
-/// in force.
-std::uint64_t raise_fd_limit(std::uint64_t fds);
+// scenarios_echo.cpp: through the echo_server. One record per connection count.
+std::vector<record> measure_echo(const subject&, const options&);
 
 }  // namespace compare

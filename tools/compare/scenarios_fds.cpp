@@ -1,199 +1,181 @@
-// Scenarios 5 and 6: readiness throughput as the number of registered fds
-// grows, and the cost of add+remove. unipoll backends only: the peers'
-// registration models differ too much for a like-for-like loop.
+// Readiness throughput as the number of watched sockets grows, and the
+// cost of watching a socket and letting it go, for every subject through
+// its fd_loop. Each run starts a fresh loop, so its first round (right
+// after the sockets joined) is reported apart from the rounds that follow.
 #include "scenarios.hpp"
 
-#include "socketpair.hpp"
-#include "stats.hpp"
+#include "fd_limit.hpp"
+#include "scenario_util.hpp"
+#include "socket_fds.hpp"
 #include "syscall_counter.hpp"
 #include "timing.hpp"
 
-#include <sys/resource.h>
-#include <sys/socket.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
-#include <cerrno>
-#include <system_error>
 
 namespace compare {
 
 namespace {
 
-// Connected socket pairs, both ends registered: fd i is made readable by a
-// write on its partner, fd i^1. Registering both ends halves the fds needed
-// for a given registration count (RLIMIT_NOFILE's hard limit may be fixed).
-class socket_fds {
-public:
-    explicit socket_fds(std::size_t n) {
-        fds_.reserve(n + 1);
-        while (fds_.size() < n) {
-            std::array<int, 2> sv{};
-            if (nonblocking_socketpair(sv) != 0)
-                throw std::system_error(errno, std::generic_category(),
-                                        "socketpair (fd " + std::to_string(fds_.size()) + " of " +
-                                            std::to_string(n) + ")");
-            fds_.push_back(sv[0]);
-            fds_.push_back(sv[1]);
-        }
-    }
-    ~socket_fds() {
-        for (const int fd : fds_) ::close(fd);
-    }
-    socket_fds(const socket_fds&) = delete;
-    socket_fds& operator=(const socket_fds&) = delete;
-
-    int fd(std::size_t i) const { return fds_[i]; }
-    void make_ready(std::size_t i) const {
-        const char byte = 'x';
-        [[maybe_unused]] const auto n = ::write(fds_[i ^ 1], &byte, 1);
-    }
-    bool drain(std::size_t i) const {
-        char byte = 0;
-        return ::read(fds_[i], &byte, 1) == 1;
-    }
-
-private:
-    std::vector<int> fds_;
-};
-
-record make_record(const char* scen, const subject& s) {
-    record r;
-    r.scenario = scen;
-    r.subject = s.name;
-    r.kind = kind_name(s.kind);
-    r.syscalls_source = syscall_counter::available() ? "kernel" : "stats()";
-    return r;
+// The loop's system calls between two points: the kernel's count where it
+// can count, unipoll's stats() where not, nothing for peers then.
+std::optional<double> syscalls(std::uint64_t kernel, const std::optional<unipoll::counters>& before,
+                               const std::optional<unipoll::counters>& after) {
+    if (syscall_counter::available()) return static_cast<double>(kernel);
+    if (before && after) return static_cast<double>(after->syscalls - before->syscalls);
+    return std::nullopt;
 }
 
-double per(double n, double d) { return d > 0 ? n / d : 0; }
-
-// One (registered, ready) cell: write to `ready` spread-out fds, then time
-// only the polls that report them (the writes and reads are the harness's,
-// not the poller's).
-record readiness_cell(const subject& s, unipoll::poller& p, const socket_fds& fds,
-                      std::uint64_t registered, std::uint64_t ready, const options& o) {
+// One run of a (registered, ready) cell: each round writes to `ready`
+// spread-out sockets and times only the turns of the loop that report
+// them (the writes and the draining reads are the harness's own).
+run_result readiness_run(const subject& s, const socket_fds& fds, std::uint64_t registered,
+                         std::uint64_t ready, const options& o) {
+    auto loop = s.make_fd_loop();
+    for (std::uint64_t i = 0; i < registered; ++i) loop->watch(fds.fd(i), static_cast<std::uint32_t>(i));
+    const std::uint64_t max_rounds = 1 + o.fd_warmup + per_run(o.fd_rounds, o.runs, 20);
     syscall_counter counter;
-    std::array<unipoll::event, 256> events{};
+    std::vector<std::uint32_t> readable;
+    readable.reserve(4096);
     std::vector<std::int64_t> round_ns;
-    std::uint64_t calls = 0, events_seen = 0;
-    std::int64_t polled_ns = 0;
-    const auto before = p.stats();
-    const std::int64_t budget_end = now_ns() + o.cell_budget_ns;
+    round_ns.reserve(max_rounds);  // growing it would mmap inside a counted turn
+    std::uint64_t calls = 0;
+    std::optional<unipoll::counters> before;
+    std::int64_t first_round = 0;
+    const std::int64_t budget_end = now_ns() + o.cell_budget_ns / o.runs;
     const std::uint64_t stride = registered / ready;
-    for (std::uint64_t round = 0; round < o.fd_rounds; ++round) {
+    for (std::uint64_t round = 0; round < max_rounds; ++round) {
+        const bool measured = round > o.fd_warmup;
+        if (round == o.fd_warmup + 1) before = loop->stats();
         const std::uint64_t base = round * 7919 % registered;
         for (std::uint64_t k = 0; k < ready; ++k) fds.make_ready((base + k * stride) % registered);
         std::uint64_t drained = 0;
         std::int64_t this_round = 0;
         while (drained < ready) {
-            counter.start();
+            readable.clear();
+            if (measured) counter.start();
             const std::int64_t t0 = now_ns();
-            const auto res = p.poll(events, std::chrono::seconds(5));
+            loop->turn(true, readable);
             const std::int64_t t1 = now_ns();
-            calls += counter.stop();
+            if (measured) calls += counter.stop();
             this_round += t1 - t0;
-            if (res.count == 0) throw std::runtime_error("readiness: no event within 5 s");
-            events_seen += res.count;
-            for (std::size_t e = 0; e < res.count; ++e)
-                if (fds.drain(static_cast<std::size_t>(events[e].token))) ++drained;
+            for (const auto token : readable) drained += fds.drain(token) ? 1 : 0;
         }
-        polled_ns += this_round;
-        round_ns.push_back(this_round);
-        if (round >= 20 && now_ns() > budget_end) break;
+        if (round == 0) first_round = this_round;
+        if (measured) round_ns.push_back(this_round);
+        if (round_ns.size() >= 20 && now_ns() > budget_end) break;
     }
-    const auto after = p.stats();
+    const auto sc = syscalls(calls, before, loop->stats());
+    std::int64_t polled = 0;
+    for (const auto ns : round_ns) polled += ns;
     const auto rounds = static_cast<double>(round_ns.size());
-    const latency_summary l = summarize(round_ns);
 
-    record r = make_record(scenario::readiness, s);
-    r.values["registered"] = static_cast<double>(registered);
-    r.values["ready"] = static_cast<double>(ready);
-    r.values["rounds"] = rounds;
-    r.values["ns_per_round"] = per(static_cast<double>(polled_ns), rounds);
-    r.values["p50_round_ns"] = l.p50;
-    r.values["ns_per_event"] = per(static_cast<double>(polled_ns), static_cast<double>(events_seen));
-    r.values["events_per_s"] = per(static_cast<double>(events_seen) * 1e9, static_cast<double>(polled_ns));
-    r.values["syscalls_per_round"] =
-        per(static_cast<double>(r.syscalls_source == "kernel" ? calls : after.syscalls - before.syscalls), rounds);
-    return r;
+    run_result run;
+    run.values["first_round_ns"] = static_cast<double>(first_round);
+    run.values["rounds"] = rounds;
+    run.values["ns_per_round"] = per(static_cast<double>(polled), rounds);
+    if (sc) run.values["syscalls_per_round"] = per(*sc, rounds);
+    put_percentiles(run, std::move(round_ns));
+    // At the median round: a round in which the machine took the CPU away
+    // says nothing about the loop.
+    run.values["events_per_s"] = per(static_cast<double>(ready) * 1e9, run.values["p50_ns"]);
+    return run;
 }
 
-}  // namespace
-
-std::uint64_t raise_fd_limit(std::uint64_t fds) {
-    rlimit lim{};
-    if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
-    // rlim_t is unsigned on Linux and signed on FreeBSD: compare as uint64.
-    const auto as_u64 = [](rlim_t v) { return static_cast<std::uint64_t>(v); };
-    const auto wanted = static_cast<rlim_t>(fds);
-    if (lim.rlim_cur != RLIM_INFINITY && as_u64(lim.rlim_cur) < fds) {
-        rlimit want = lim;
-        want.rlim_cur = wanted;
-        if (want.rlim_max != RLIM_INFINITY && as_u64(want.rlim_max) < fds) want.rlim_max = wanted;
-        // Raising the hard limit needs privilege; else go as far as it allows.
-        if (::setrlimit(RLIMIT_NOFILE, &want) != 0) {
-            want.rlim_max = lim.rlim_max;
-            want.rlim_cur = std::min<rlim_t>(wanted, lim.rlim_max);
-            ::setrlimit(RLIMIT_NOFILE, &want);
+// One run of registration: each round watches `n` sockets, takes one
+// non-blocking turn (loops that apply registrations lazily apply them
+// there), lets them all go and takes another turn.
+run_result registration_run(const subject& s, const socket_fds& fds, std::uint64_t n, const options& o) {
+    auto loop = s.make_fd_loop();
+    const std::uint64_t max_rounds = 1 + per_run(o.registration_pairs / n, o.runs, 3);
+    syscall_counter counter;
+    std::vector<std::uint32_t> readable;
+    readable.reserve(4096);
+    std::vector<std::int64_t> pair_ns;
+    pair_ns.reserve(max_rounds);
+    std::optional<unipoll::counters> before;
+    std::int64_t first_round = 0, total = 0;
+    const std::int64_t budget_end = now_ns() + o.registration_budget_ns / o.runs;
+    for (std::uint64_t round = 0; round < max_rounds; ++round) {
+        if (round == 1) {
+            before = loop->stats();
+            counter.start();
         }
-        ::getrlimit(RLIMIT_NOFILE, &lim);
-    }
-    return lim.rlim_cur == RLIM_INFINITY ? fds : as_u64(lim.rlim_cur);
-}
-
-std::vector<record> measure_readiness(const subject& s, const options& o) {
-    const std::uint64_t largest = *std::max_element(o.registered.begin(), o.registered.end());
-    const std::uint64_t limit = raise_fd_limit(largest + 64);
-    const std::uint64_t usable = limit > 64 ? (limit - 64) / 2 * 2 : 0;
-    const socket_fds fds(std::min(largest, usable));
-    std::vector<record> out;
-    for (const std::uint64_t wanted : o.registered) {
-        if (wanted > usable) {
-            record r = make_record(scenario::readiness, s);
-            r.values["registered"] = static_cast<double>(wanted);
-            r.note = "skipped: RLIMIT_NOFILE is " + std::to_string(limit) + ", cannot raise it";
-            out.push_back(std::move(r));
+        const std::int64_t t0 = now_ns();
+        for (std::uint64_t i = 0; i < n; ++i) loop->watch(fds.fd(i), static_cast<std::uint32_t>(i));
+        loop->turn(false, readable);
+        for (std::uint64_t i = 0; i < n; ++i) loop->unwatch(fds.fd(i), static_cast<std::uint32_t>(i));
+        loop->turn(false, readable);
+        const std::int64_t t1 = now_ns();
+        readable.clear();
+        if (round == 0) {
+            first_round = t1 - t0;
             continue;
         }
-        unipoll::poller p(*s.backend);
-        for (std::uint64_t i = 0; i < wanted; ++i) p.add(fds.fd(i), unipoll::interest::read, i);
-        for (const std::uint64_t ready : o.ready)
-            if (ready <= wanted) out.push_back(readiness_cell(s, p, fds, wanted, ready, o));
+        total += t1 - t0;
+        pair_ns.push_back((t1 - t0) / static_cast<std::int64_t>(n));
+        if (pair_ns.size() >= 3 && now_ns() > budget_end) break;
+    }
+    const auto sc = syscalls(counter.stop(), before, loop->stats());
+    const auto pairs = static_cast<double>(pair_ns.size() * n);
+
+    run_result run;
+    run.values["first_round_ns"] = per(static_cast<double>(first_round), static_cast<double>(n));
+    run.values["rounds"] = static_cast<double>(pair_ns.size());
+    run.values["ns_per_pair"] = per(static_cast<double>(total), pairs);
+    if (sc) run.values["syscalls_per_pair"] = per(*sc, pairs);
+    put_percentiles(run, std::move(pair_ns));
+    run.values["pairs_per_s"] = per(1e9, run.values["p50_ns"]);  // at the median round, as events/s
+    return run;
+}
+
+// Calls body(fds, n, out) for each registered count n, with sockets enough
+// for the largest; a count RLIMIT_NOFILE does not allow becomes a record
+// that says so.
+template <class Body>
+std::vector<record> over_sizes(const char* scen, const char* size_key, const subject& s, const options& o,
+                               Body body) {
+    const std::uint64_t largest = *std::max_element(o.registered.begin(), o.registered.end());
+    const fd_limit lim = raise_fd_limit(largest + 64);
+    const std::uint64_t usable = lim.soft > 64 ? std::min(largest, (lim.soft - 64) / 2 * 2) : 0;
+    const socket_fds fds(usable);
+    std::vector<record> out;
+    for (const std::uint64_t n : o.registered) {
+        if (n <= usable) {
+            body(fds, n, out);
+            continue;
+        }
+        record r = make_record(scen, s);
+        r.values[size_key] = static_cast<double>(n);
+        r.note = "skipped: " + (lim.note.empty() ? "RLIMIT_NOFILE is " + std::to_string(lim.soft) : lim.note);
+        out.push_back(std::move(r));
     }
     return out;
 }
 
-record measure_registration(const subject& s, const options& o) {
-    raise_fd_limit(o.registration_fds + 64);
-    const socket_fds fds(o.registration_fds);
-    unipoll::poller p(*s.backend);
-    std::array<unipoll::event, 64> events{};
-    syscall_counter counter;
-    const auto before = p.stats();
-    counter.start();
-    const std::int64_t t0 = now_ns();
-    for (std::uint64_t round = 0; round < o.registration_rounds; ++round) {
-        for (std::uint64_t i = 0; i < o.registration_fds; ++i)
-            p.add(fds.fd(i), unipoll::interest::read, i);
-        for (std::uint64_t i = 0; i < o.registration_fds; ++i) p.remove(fds.fd(i));
-        // Backends that batch registrations (io_uring) submit them here.
-        p.poll(events, std::chrono::nanoseconds{0});
-    }
-    const std::int64_t t1 = now_ns();
-    const std::uint64_t calls = counter.stop();
-    const auto after = p.stats();
+}  // namespace
 
-    const auto pairs = static_cast<double>(o.registration_rounds * o.registration_fds);
-    record r = make_record(scenario::registration, s);
-    r.values["fds"] = static_cast<double>(o.registration_fds);
-    r.values["ns_per_pair"] = per(static_cast<double>(t1 - t0), pairs);
-    r.values["pairs_per_s"] = per(pairs * 1e9, static_cast<double>(t1 - t0));
-    r.values["syscalls_per_pair"] =
-        per(static_cast<double>(r.syscalls_source == "kernel" ? calls : after.syscalls - before.syscalls), pairs);
-    return r;
+std::vector<record> measure_readiness(const subject& s, const options& o) {
+    return over_sizes(scenario::readiness, "registered", s, o,
+                      [&](const socket_fds& fds, std::uint64_t registered, std::vector<record>& out) {
+                          for (const std::uint64_t ready : o.ready) {
+                              if (ready > registered) continue;
+                              record r = repeated(scenario::readiness, s, o.runs,
+                                                  [&] { return readiness_run(s, fds, registered, ready, o); });
+                              r.values["registered"] = static_cast<double>(registered);
+                              r.values["ready"] = static_cast<double>(ready);
+                              out.push_back(std::move(r));
+                          }
+                      });
+}
+
+std::vector<record> measure_registration(const subject& s, const options& o) {
+    return over_sizes(scenario::registration, "fds", s, o,
+                      [&](const socket_fds& fds, std::uint64_t n, std::vector<record>& out) {
+                          record r = repeated(scenario::registration, s, o.runs,
+                                              [&] { return registration_run(s, fds, n, o); });
+                          r.values["fds"] = static_cast<double>(n);
+                          out.push_back(std::move(r));
+                      });
 }
 
 }  // namespace compare

@@ -1,4 +1,6 @@
-// unipoll itself as a wake_loop, plus the list of subjects to measure.
+// unipoll itself as a subject (wake_loop, fd_loop, echo_server), plus the
+// list of subjects to measure.
+#include "echo_io.hpp"
 #include "peer.hpp"
 #include "socketpair.hpp"
 
@@ -52,6 +54,64 @@ private:
     std::array<unipoll::event, 64> events_{};
 };
 
+// Readiness and registration: add/remove per socket, level-triggered (the
+// default trigger), blocking polls without a timeout, as an event loop
+// without timers would make them.
+class unipoll_fd_loop final : public fd_loop {
+public:
+    explicit unipoll_fd_loop(unipoll::backend b) : poller_(b) {}
+
+    void watch(int fd, std::uint32_t token) override { poller_.add(fd, unipoll::interest::read, token); }
+    void unwatch(int fd, std::uint32_t) override { poller_.remove(fd); }
+
+    void turn(bool block, std::vector<std::uint32_t>& readable) override {
+        const auto res = poller_.poll(events_, block ? unipoll::forever : std::chrono::nanoseconds{0});
+        for (std::size_t i = 0; i < res.count; ++i) readable.push_back(static_cast<std::uint32_t>(events_[i].token));
+    }
+
+    std::optional<unipoll::counters> stats() const override { return poller_.stats(); }
+
+private:
+    unipoll::poller poller_;
+    std::array<unipoll::event, 256> events_{};
+};
+
+// The echo server a user would write: each connection registered for
+// reading (level), one read and one write per readable socket.
+class unipoll_echo_server final : public echo_server {
+public:
+    explicit unipoll_echo_server(unipoll::backend b) : poller_(b) {}
+
+    void adopt(int fd) override {
+        poller_.add(fd, unipoll::interest::read, static_cast<std::uint64_t>(fd));
+        connections_.add(fd);
+        ++open_;
+    }
+
+    void serve(const std::function<void()>& after_turn) override {
+        while (open_ > 0) {
+            const auto res = poller_.poll(events_, unipoll::forever);
+            for (std::size_t i = 0; i < res.count; ++i) {
+                const auto fd = static_cast<int>(events_[i].token);
+                if (!connections_.contains(fd)) continue;
+                const long n = echo_back(fd, buffer_);
+                if (n > 0) echoed_ += static_cast<std::uint64_t>(n);
+                if (n >= 0) continue;
+                poller_.remove(fd);
+                connections_.close(fd);
+                --open_;
+            }
+            after_turn();
+        }
+    }
+
+private:
+    open_connections connections_;  // declared first: closed after the poller is gone
+    unipoll::poller poller_;
+    std::array<unipoll::event, 256> events_{};
+    std::array<char, 65536> buffer_{};
+};
+
 }  // namespace
 
 const char* kind_name(subject_kind k) {
@@ -74,6 +134,11 @@ std::vector<subject> unipoll_subjects() {
                    "): wake() to poll(forever), one idle socket registered";
         s.backend = b;
         s.make = [b] { return std::make_unique<unipoll_loop>(b); };
+        s.mechanism = b == unipoll::backend::kqueue_pipe ? "kqueue" : std::string(unipoll::name(b));
+        s.fds_detail = "add(fd, read, level) / remove(fd); poll(forever), or poll(0) after registration";
+        s.make_fd_loop = [b] { return std::make_unique<unipoll_fd_loop>(b); };
+        s.echo_detail = "add(fd, read, level) per connection; poll(forever); one read and one write per event";
+        s.make_echo_server = [b] { return std::make_unique<unipoll_echo_server>(b); };
         out.push_back(std::move(s));
     }
     return out;
