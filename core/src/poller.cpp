@@ -14,9 +14,16 @@ std::unique_ptr<backend_impl> create_backend(backend);
 
 namespace {
 
-void check_args(const detail::backend_impl& impl, std::string_view op, int fd, interest what,
-                trigger how) {
-    if (fd < 0) detail::throw_usage(EBADF, impl.kind(), op, fd, "negative file descriptor");
+#ifdef _WIN32
+constexpr std::string_view invalid_handle_why = "INVALID_SOCKET";
+#else
+constexpr std::string_view invalid_handle_why = "negative file descriptor";
+#endif
+
+void check_args(const detail::backend_impl& impl, std::string_view op, native_handle fd,
+                interest what, trigger how) {
+    if (detail::is_invalid_handle(fd))
+        detail::throw_usage(EBADF, impl.kind(), op, fd, invalid_handle_why);
     if (static_cast<std::uint8_t>(what) > static_cast<std::uint8_t>(interest::read_write))
         detail::throw_usage(EINVAL, impl.kind(), op, fd, "interest value out of range");
     if (static_cast<std::uint8_t>(how) > static_cast<std::uint8_t>(trigger::oneshot))
@@ -26,7 +33,7 @@ void check_args(const detail::backend_impl& impl, std::string_view op, int fd, i
 }
 
 // A forked child must not use its parent's poller: see fork_guard.hpp.
-void check_owner(const detail::poller_core& core, std::string_view op, int fd) {
+void check_owner(const detail::poller_core& core, std::string_view op, native_handle fd) {
     if (core.inherited())
         detail::throw_usage(EPERM, core.impl().kind(), op, fd,
                             "this poller was created by the parent process before fork(); "
@@ -66,7 +73,8 @@ void poller::modify(native_handle fd, interest what, std::uint64_t token, trigge
 
 void poller::remove(native_handle fd) {
     check_owner(*core_, "remove", fd);
-    if (fd < 0) detail::throw_usage(EBADF, kind(), "remove", fd, "negative file descriptor");
+    if (detail::is_invalid_handle(fd))
+        detail::throw_usage(EBADF, kind(), "remove", fd, invalid_handle_why);
     core_->impl().remove(fd);
 }
 

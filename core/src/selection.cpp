@@ -39,6 +39,9 @@ std::unique_ptr<detail::backend_impl> make(backend b) {
 #if UNIPOLL_HAVE_POLL
         case backend::poll: return detail::make_poll_backend();
 #endif
+#if UNIPOLL_HAVE_IOCP
+        case backend::iocp: return detail::make_iocp_backend();
+#endif
         default: break;
     }
     detail::throw_usage(ENOTSUP, b, "create", detail::no_fd, "not built into this unipoll (not supported on this OS, or disabled at configure time)");
