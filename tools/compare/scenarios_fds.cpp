@@ -8,10 +8,9 @@
 #include "syscall_counter.hpp"
 #include "timing.hpp"
 
+#ifndef _WIN32
 #include <sys/resource.h>
-#include <sys/socket.h>
-#include <fcntl.h>
-#include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -40,20 +39,14 @@ public:
         }
     }
     ~socket_fds() {
-        for (const int fd : fds_) ::close(fd);
+        for (const int fd : fds_) close_socket(fd);
     }
     socket_fds(const socket_fds&) = delete;
     socket_fds& operator=(const socket_fds&) = delete;
 
     int fd(std::size_t i) const { return fds_[i]; }
-    void make_ready(std::size_t i) const {
-        const char byte = 'x';
-        [[maybe_unused]] const auto n = ::write(fds_[i ^ 1], &byte, 1);
-    }
-    bool drain(std::size_t i) const {
-        char byte = 0;
-        return ::read(fds_[i], &byte, 1) == 1;
-    }
+    void make_ready(std::size_t i) const { (void)send_byte(fds_[i ^ 1]); }
+    bool drain(std::size_t i) const { return recv_byte(fds_[i]); }
 
 private:
     std::vector<int> fds_;
@@ -124,6 +117,10 @@ record readiness_cell(const subject& s, unipoll::poller& p, const socket_fds& fd
 }  // namespace
 
 std::uint64_t raise_fd_limit(std::uint64_t fds) {
+#ifdef _WIN32
+    // Sockets are handles: no per-process limit to raise.
+    return fds;
+#else
     rlimit lim{};
     if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return 0;
     // rlim_t is unsigned on Linux and signed on FreeBSD: compare as uint64.
@@ -142,6 +139,7 @@ std::uint64_t raise_fd_limit(std::uint64_t fds) {
         ::getrlimit(RLIMIT_NOFILE, &lim);
     }
     return lim.rlim_cur == RLIM_INFINITY ? fds : as_u64(lim.rlim_cur);
+#endif
 }
 
 std::vector<record> measure_readiness(const subject& s, const options& o) {
