@@ -6,6 +6,7 @@
 #include <ws2tcpip.h>
 
 #include <array>
+#include <initializer_list>
 #include <utility>
 
 namespace unipoll::detail {

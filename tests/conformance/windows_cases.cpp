@@ -8,9 +8,15 @@
 #include <windows.h>
 
 #include <cerrno>
+#include <cstdint>
 
 namespace conformance {
 namespace {
+
+// Wine's ntdll exports wine_get_version; Windows' does not.
+bool running_under_wine() {
+    return ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr;
+}
 
 CONFORMANCE_CASE(non_socket_handles_are_ebadf) {
     unipoll::poller p(backend_under_test);
@@ -23,6 +29,15 @@ CONFORMANCE_CASE(non_socket_handles_are_ebadf) {
         expect_errno([&] { p.add(h, interest::read, 1); }, EBADF, h, "add(non-socket handle)");
         // Nothing half registered.
         expect_errno([&] { p.remove(h); }, ENOENT, h, "remove(non-socket handle)");
+        if (backend_under_test == backend::iocp && running_under_wine()) {
+            // Wine 8's SIO_BASE_HANDLE succeeds on any handle (Windows says
+            // WSAENOTSOCK), so only a poll, which interest::none does not
+            // submit, finds out that it is no socket.
+            note(backend_under_test, "Wine: add(non-socket, interest::none) not checked");
+            continue;
+        }
+        expect_errno([&] { p.add(h, interest::none, 1); }, EBADF, h,
+                     "add(non-socket handle, interest::none)");
     }
     check_poller_still_works(p);
 }

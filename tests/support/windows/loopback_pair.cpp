@@ -2,6 +2,7 @@
 
 #include <ws2tcpip.h>
 
+#include <initializer_list>
 #include <string>
 #include <system_error>
 
