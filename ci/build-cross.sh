@@ -49,13 +49,33 @@ required_outputs() {
     esac
 }
 
+# ctest of a preset whose tests run under an emulator, with a JUnit report
+# in $dir/cross-tests.xml; returns ctest's status.
+run_cross_ctest() {
+    local preset=$1 dir=$2 log=$3
+    echo "-- ctest --preset $preset" >>"$log"
+    ctest --preset "$preset" --output-junit "$PWD/$dir/cross-tests.xml" >>"$log" 2>&1
+}
+
+# Every named test of the JUnit report ran and passed (a skip does not).
+tests_passed() {
+    python3 - "$@" <<'EOF'
+import sys, xml.etree.ElementTree as ET
+cases = {c.get("name"): c for c in ET.parse(sys.argv[1]).iter("testcase")}
+for name in sys.argv[2:]:
+    c = cases.get(name)
+    if c is None or c.get("status") != "run" or c.find("failure") is not None:
+        sys.exit(name + ": did not pass")
+print(", ".join(sys.argv[2:]) + ": passed")
+EOF
+}
+
 # Under qemu-user io_uring_setup fails with ENOSYS: the io_uring suite must
 # be a visible skip that says so, while epoll and poll must really run (the
 # test preset sets UNIPOLL_REQUIRE_BACKENDS=epoll,poll: skipping them fails).
 check_qemu_tests() {
     local preset=$1 dir=$2 log=$3
-    echo "-- ctest --preset $preset" >>"$log"
-    ctest --preset "$preset" --output-junit "$PWD/$dir/cross-tests.xml" >>"$log" 2>&1
+    run_cross_ctest "$preset" "$dir" "$log"
     local ctest_status=$?
     python3 - "$dir/cross-tests.xml" >>"$log" 2>&1 <<'EOF' || return 1
 import re, sys, xml.etree.ElementTree as ET
@@ -68,12 +88,9 @@ if uring.find("skipped") is None:
 out = "".join(uring.itertext())
 if not re.search(r"SKIPPED io_uring:.*(ENOSYS|[Ff]unction not implemented)", out):
     sys.exit("conformance.io_uring: skipped without an ENOSYS reason:\n" + out[-2000:])
-for name in ("conformance.epoll", "conformance.poll"):
-    c = cases.get(name)
-    if c is None or c.get("status") != "run" or c.find("failure") is not None:
-        sys.exit(name + ": did not pass")
-print("qemu: conformance.epoll and conformance.poll passed, io_uring skipped with ENOSYS")
+print("qemu: io_uring skipped with ENOSYS")
 EOF
+    tests_passed "$dir/cross-tests.xml" conformance.epoll conformance.poll >>"$log" 2>&1 || return 1
     return $ctest_status
 }
 
@@ -83,19 +100,8 @@ EOF
 # are kept).
 check_wine_tests() {
     local preset=$1 dir=$2 log=$3
-    echo "-- ctest --preset $preset" >>"$log"
-    ctest --preset "$preset" --output-junit "$PWD/$dir/cross-tests.xml" >>"$log" 2>&1
-    local ctest_status=$?
-    python3 - "$dir/cross-tests.xml" >>"$log" 2>&1 <<'EOF' || return 1
-import sys, xml.etree.ElementTree as ET
-cases = {c.get("name"): c for c in ET.parse(sys.argv[1]).iter("testcase")}
-for name in ("conformance.iocp", "conformance.poll"):
-    c = cases.get(name)
-    if c is None or c.get("status") != "run" or c.find("failure") is not None:
-        sys.exit(name + ": did not pass")
-print("wine: conformance.iocp and conformance.poll passed")
-EOF
-    [ "$ctest_status" = 0 ] || return 1
+    run_cross_ctest "$preset" "$dir" "$log" || return 1
+    tests_passed "$dir/cross-tests.xml" conformance.iocp conformance.poll >>"$log" 2>&1 || return 1
     echo "-- unipoll-compare under Wine (smoke run, small sizes)" >>"$log"
     rm -rf "$dir/compare-smoke"
     ci/toolchains/wine-run "$dir/tools/unipoll-compare.exe" --quick --no-plot --rounds 300 \
@@ -145,21 +151,17 @@ for preset in "${presets[@]}"; do
         build[$preset]=failed
     fi
 
-    if [ "$preset" = cross-aarch64-linux ] && [ -f "$runner" ]; then
-        if check_qemu_tests "$preset" "$dir" "$log"; then
-            tests[$preset]="passed (qemu)"
+    # Targets whose tests run here, under an emulator.
+    emulator=""
+    case "$preset" in
+        cross-aarch64-linux) emulator=qemu ;;
+        cross-x86_64-windows) emulator=wine ;;
+    esac
+    if [ -n "$emulator" ] && [ -f "$runner" ]; then
+        if "check_${emulator}_tests" "$preset" "$dir" "$log"; then
+            tests[$preset]="passed ($emulator)"
         else
-            tests[$preset]="failed (qemu)"
-            failed=$(sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (\(Failed\|Not Run\|Timeout\))$/\1/p' "$log" |
-                     paste -sd' ')
-            notes[$preset]+="${notes[$preset]:+; }tests failed: ${failed:-see log}"
-        fi
-    fi
-    if [ "$preset" = cross-x86_64-windows ] && [ -f "$runner" ]; then
-        if check_wine_tests "$preset" "$dir" "$log"; then
-            tests[$preset]="passed (wine)"
-        else
-            tests[$preset]="failed (wine)"
+            tests[$preset]="failed ($emulator)"
             failed=$(sed -n 's/^[[:space:]]*[0-9]* - \(.*\) (\(Failed\|Not Run\|Timeout\))$/\1/p' "$log" |
                      paste -sd' ')
             notes[$preset]+="${notes[$preset]:+; }tests failed: ${failed:-see log}"

@@ -9,8 +9,8 @@
 
 #include <algorithm>
 #include <array>
-#include <initializer_list>
 #include <cstdint>
+#include <initializer_list>
 #include <limits>
 
 namespace unipoll::detail::iocp {
