@@ -6,6 +6,7 @@
 #include <ws2tcpip.h>
 
 #include <array>
+#include <cerrno>
 #include <initializer_list>
 #include <utility>
 

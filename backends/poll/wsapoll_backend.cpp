@@ -4,6 +4,7 @@
 #include "errors.hpp"
 #include "timeout_ms.hpp"
 
+#include <cerrno>
 #include <climits>
 
 namespace unipoll::detail {

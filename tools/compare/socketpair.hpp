@@ -17,6 +17,7 @@
 #endif
 
 #include <array>
+#include <exception>
 
 namespace compare {
 
