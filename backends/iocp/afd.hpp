@@ -15,7 +15,6 @@
 #include <windows.h>
 #include <winternl.h>
 
-#include <cstdint>
 
 namespace unipoll::detail::afd {
 
