@@ -4,14 +4,15 @@
 # present). Other systems: prints the packages to install and exits.
 #
 #   ci/bootstrap.sh            build + tests + comparison peers
-#   ci/bootstrap.sh --cross    also the cross toolchains (aarch64 gcc, qemu-user, zig)
+#   ci/bootstrap.sh --cross    also the cross toolchains (aarch64 gcc, qemu-user, zig,
+#                              mingw-w64 and Wine for Windows)
 set -euo pipefail
 
 want_cross=0
 for arg in "$@"; do
     case "$arg" in
         --cross) want_cross=1 ;;
-        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
         *) echo "bootstrap.sh: unknown option $arg" >&2; exit 2 ;;
     esac
 done
@@ -54,6 +55,10 @@ if [ "$want_cross" = 1 ]; then
     # The aarch64 Linux build links the target's own liburing and Boost.Test:
     # Debian's arm64 packages, installed beside the native ones (multiarch).
     packages+=(liburing-dev:arm64 libboost-test-dev:arm64)
+    # Windows: mingw-w64's g++ with the posix thread model (std::thread),
+    # and 64-bit Wine to run the tests (no wine32/i386 needed).
+    packages+=(g++-mingw-w64-x86-64-posix mingw-w64-x86-64-dev binutils-mingw-w64-x86-64
+               wine wine64)
 fi
 
 sudo=""

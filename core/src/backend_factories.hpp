@@ -22,7 +22,11 @@ std::unique_ptr<backend_impl> make_kqueue_backend();
 std::unique_ptr<backend_impl> make_kqueue_pipe_backend();
 #endif
 #if UNIPOLL_HAVE_POLL
+// POSIX poll(2), or WSAPoll on Windows.
 std::unique_ptr<backend_impl> make_poll_backend();
+#endif
+#if UNIPOLL_HAVE_IOCP
+std::unique_ptr<backend_impl> make_iocp_backend();
 #endif
 
 }  // namespace unipoll::detail

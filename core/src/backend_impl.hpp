@@ -6,8 +6,11 @@
 //  - at most one thread is inside wait() with a non-zero timeout at a time;
 //  - any number of threads call wait() with timeout 0, add/modify/remove and
 //    post() concurrently with it, so the backend locks its own tables;
-//  - arguments are validated (fd >= 0, interest <= read_write, trigger in
-//    range, out non-empty) before the backend sees them.
+//  - arguments are validated (no negative fd or INVALID_SOCKET, interest <=
+//    read_write, trigger in range, out non-empty) before the backend sees
+//    them. The handle is an fd on POSIX and a SOCKET on Windows
+//    (native_handle); Windows backends keep their own tables, as SOCKET
+//    values are not small indices.
 //
 // What a backend guarantees to the core, for the wake protocol of
 // docs/semantics.md §"How it works: the relay protocol" (model: tests/model/):
@@ -46,9 +49,9 @@ public:
     virtual backend kind() const noexcept = 0;
     virtual bool supports(trigger) const noexcept = 0;
 
-    virtual void add(int fd, interest, std::uint64_t token, trigger) = 0;
-    virtual void modify(int fd, interest, std::uint64_t token, trigger) = 0;
-    virtual void remove(int fd) = 0;
+    virtual void add(native_handle fd, interest, std::uint64_t token, trigger) = 0;
+    virtual void modify(native_handle fd, interest, std::uint64_t token, trigger) = 0;
+    virtual void remove(native_handle fd) = 0;
 
     virtual wait_result wait(std::span<event> out, std::chrono::nanoseconds timeout) = 0;
     virtual void post() noexcept = 0;

@@ -13,6 +13,11 @@ namespace unipoll::detail {
 
 // The number of fork()s between the process's start and this process
 // (0 in the original process). One relaxed atomic load: no syscall.
+#ifdef _WIN32
+// Windows has no fork(): a poller always runs in the process that made it.
+inline std::uint64_t fork_generation() noexcept { return 0; }
+#else
 std::uint64_t fork_generation() noexcept;
+#endif
 
 }  // namespace unipoll::detail

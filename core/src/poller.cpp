@@ -16,9 +16,16 @@ std::unique_ptr<backend_impl> create_default_backend();
 
 namespace {
 
-void check_args(const detail::backend_impl& impl, std::string_view op, int fd, interest what,
-                trigger how) {
-    if (fd < 0) detail::throw_usage(EBADF, impl.kind(), op, fd, "negative file descriptor");
+#ifdef _WIN32
+constexpr std::string_view invalid_handle_why = "INVALID_SOCKET";
+#else
+constexpr std::string_view invalid_handle_why = "negative file descriptor";
+#endif
+
+void check_args(const detail::backend_impl& impl, std::string_view op, native_handle fd,
+                interest what, trigger how) {
+    if (detail::is_invalid_handle(fd))
+        detail::throw_usage(EBADF, impl.kind(), op, fd, invalid_handle_why);
     if (static_cast<std::uint8_t>(what) > static_cast<std::uint8_t>(interest::read_write))
         detail::throw_usage(EINVAL, impl.kind(), op, fd, "interest value out of range");
     if (static_cast<std::uint8_t>(how) > static_cast<std::uint8_t>(trigger::oneshot))
@@ -30,7 +37,7 @@ void check_args(const detail::backend_impl& impl, std::string_view op, int fd, i
 // The core an operation may use: not moved out, and (see fork_guard.hpp) not
 // inherited by a forked child from its parent.
 detail::poller_core& usable(const std::unique_ptr<detail::poller_core>& core, backend b,
-                            std::string_view op, int fd) {
+                            std::string_view op, native_handle fd) {
     if (!core)
         detail::throw_usage(EBADF, b, op, fd,
                             "this poller was moved from and has no kernel object; "
@@ -80,7 +87,8 @@ void poller::modify(native_handle fd, interest what, std::uint64_t token, trigge
 
 void poller::remove(native_handle fd) {
     detail::poller_core& core = usable(core_, kind_, "remove", fd);
-    if (fd < 0) detail::throw_usage(EBADF, kind_, "remove", fd, "negative file descriptor");
+    if (detail::is_invalid_handle(fd))
+        detail::throw_usage(EBADF, kind_, "remove", fd, invalid_handle_why);
     core.impl().remove(fd);
 }
 

@@ -74,6 +74,9 @@ std::unique_ptr<detail::backend_impl> make(backend b) {
 #if UNIPOLL_HAVE_POLL
         case backend::poll: return detail::make_poll_backend();
 #endif
+#if UNIPOLL_HAVE_IOCP
+        case backend::iocp: return detail::make_iocp_backend();
+#endif
         default: break;
     }
     throw not_built(b);

@@ -7,11 +7,13 @@
 #include "fd_helpers.hpp"
 #include "testing_access.hpp"
 
+#ifndef _WIN32
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/time.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <array>
@@ -25,6 +27,8 @@ namespace conformance {
 namespace {
 
 // ---- closed descriptors and reused numbers -----------------------------------
+
+#ifndef _WIN32
 
 // Makes `number` refer to `fresh`'s file (dup2) and moves `fresh` there,
 // so a reuse of a closed descriptor's number is certain rather than left to
@@ -137,6 +141,12 @@ CONFORMANCE_CASE(closed_fd_whose_file_lives_on_in_a_dup) {
     check_poller_still_works(p);
 }
 
+#else
+CONFORMANCE_SKIPPED_CASE(closed_fd_number_reused_by_new_fd, needs::fd_numbers)
+CONFORMANCE_SKIPPED_CASE(remove_of_closed_fd_then_number_reused, needs::fd_numbers)
+CONFORMANCE_SKIPPED_CASE(closed_fd_whose_file_lives_on_in_a_dup, needs::fd_numbers)
+#endif
+
 // ---- empty span ---------------------------------------------------------------
 
 CONFORMANCE_CASE(empty_span_neither_consumes_nor_disturbs_a_wake) {
@@ -218,6 +228,8 @@ CONFORMANCE_CASE(every_negative_timeout_waits_forever) {
 }
 
 // ---- signal storm -----------------------------------------------------------------
+
+#ifndef _WIN32
 
 extern "C" void ignore_alarm(int) {}
 
@@ -336,22 +348,17 @@ CONFORMANCE_CASE(eintr_storm_loses_no_wake) {
     check_poller_still_works(p);
 }
 
-// ---- destruction ------------------------------------------------------------------
+#else
+CONFORMANCE_SKIPPED_CASE(eintr_storm_loses_no_wake, needs::posix_signals)
+#endif
 
-// Descriptors open in this process, counted portably (Linux, macOS, BSDs).
-std::size_t open_fd_count() {
-    std::size_t n = 0;
-    const long max = std::min<long>(::sysconf(_SC_OPEN_MAX), 65536);
-    for (int fd = 0; fd < max; ++fd)
-        if (::fcntl(fd, F_GETFD) != -1) ++n;
-    return n;
-}
+// ---- destruction ------------------------------------------------------------------
 
 // The caller's duty (docs/faults.md): no wake() may still run when the
 // poller is destroyed. Joining the waking thread first is enough, also when
 // its wake posted to a sleeper a moment before.
 CONFORMANCE_CASE(destroy_right_after_wake_from_joined_thread) {
-    const std::size_t fds_before = open_fd_count();
+    const std::size_t fds_before = open_descriptor_count();
     const std::size_t iterations = scaled(200);
     for (std::size_t i = 0; i < iterations; ++i) {
         unipoll::poller p(backend_under_test);
@@ -375,7 +382,7 @@ CONFORMANCE_CASE(destroy_right_after_wake_from_joined_thread) {
             BOOST_REQUIRE_MESSAGE(woken.load(), "iteration " << i << ": wake lost");
         }
     }
-    BOOST_CHECK_EQUAL(open_fd_count(), fds_before);
+    BOOST_CHECK_EQUAL(open_descriptor_count(), fds_before);
 }
 
 // Destruction with everything still in the kernel: ready registrations of
@@ -383,7 +390,7 @@ CONFORMANCE_CASE(destroy_right_after_wake_from_joined_thread) {
 // a relayed wake nobody consumed. Nothing may crash or leak (run under ASan
 // for memory); fds registered are closed after the poller, as usual.
 CONFORMANCE_CASE(destroy_with_stale_events_in_the_kernel) {
-    const std::size_t fds_before = open_fd_count();
+    const std::size_t fds_before = open_descriptor_count();
     const std::size_t iterations = scaled(100);
     for (std::size_t i = 0; i < iterations; ++i) {
         std::vector<socket_pair> pairs;
@@ -414,7 +421,7 @@ CONFORMANCE_CASE(destroy_with_stale_events_in_the_kernel) {
             if (i % 2 == 1) pairs.back().b.reset();  // hangup pending as well
         }
     }
-    BOOST_CHECK_EQUAL(open_fd_count(), fds_before);
+    BOOST_CHECK_EQUAL(open_descriptor_count(), fds_before);
 }
 
 }  // namespace

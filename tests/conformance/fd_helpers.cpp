@@ -1,9 +1,11 @@
 #include "fd_helpers.hpp"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -103,6 +105,24 @@ unique_fd open_directory() {
     const int fd = ::open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) fail("open(\".\")");
     return unique_fd(fd);
+}
+
+// Counted portably (Linux, macOS, BSDs).
+std::size_t open_descriptor_count() {
+    std::size_t n = 0;
+    const long max = std::min<long>(::sysconf(_SC_OPEN_MAX), 65536);
+    for (int fd = 0; fd < max; ++fd)
+        if (::fcntl(fd, F_GETFD) != -1) ++n;
+    return n;
+}
+
+double process_cpu_seconds() {
+    rusage ru{};
+    ::getrusage(RUSAGE_SELF, &ru);
+    auto secs = [](const timeval& tv) {
+        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
+    };
+    return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
 }  // namespace conformance

@@ -2,6 +2,12 @@
 // socketpairs, and the reads and writes that change their readiness.
 // Portable to Linux, macOS and the BSDs (no pipe2/SOCK_NONBLOCK: macOS lacks
 // them). Failures throw std::system_error naming the call.
+//
+// On Windows (fd_helpers_windows.cpp) the descriptors are sockets, the only
+// thing its pollers take: a pipe and a socketpair are both a loopback TCP
+// pair (tests/support/windows), and an int holds the SOCKET value, which
+// converts back exactly (64-bit Windows keeps handle values within 32 bits
+// for 32-bit interoperability), so the cases pass it to add() unchanged.
 #pragma once
 
 #include <cstddef>
@@ -54,5 +60,10 @@ std::size_t fill(int fd);
 // A regular file (already unlinked) and a directory: fds without readiness.
 unique_fd open_regular_file();
 unique_fd open_directory();
+
+// Descriptors (handles on Windows) open in this process.
+std::size_t open_descriptor_count();
+// CPU time this process has used, user and system, in seconds.
+double process_cpu_seconds();
 
 }  // namespace conformance

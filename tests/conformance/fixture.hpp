@@ -64,6 +64,32 @@ struct case_registrar {
                                                                      __FILE__, __LINE__};  \
     static void case_name(::unipoll::backend backend_under_test)
 
+// ---- what not every OS has -------------------------------------------------
+
+// A case that needs one of these starts with
+// `if (skip_without(needs::fork, backend_under_test)) return;`: where the OS
+// lacks it, a "SKIPPED case <name>: <reason>" note is printed and the case
+// ends there, visibly. Code that does not even compile there (POSIX calls)
+// is kept out with `#ifndef _WIN32`, its cases registered in the `#else`
+// with CONFORMANCE_SKIPPED_CASE; whole case files are listed in
+// CMakeLists.txt (posix_only_case_files), which registers each of their
+// cases that way.
+enum class needs {
+    fork,           // fork(), waitpid(), RLIMIT_NOFILE
+    posix_signals,  // sigaction(), pthread_kill(), setitimer()
+    fd_numbers,     // dup2(): giving a new descriptor a chosen number
+    posix_files,    // regular files and directories given to add() (EPERM)
+};
+
+// True, after the note, where this OS lacks `what`.
+bool skip_without(needs what, backend b);
+
+#define CONFORMANCE_SKIPPED_CASE(case_name, what)                               \
+    CONFORMANCE_CASE(case_name) {                                               \
+        BOOST_CHECK_MESSAGE(::conformance::skip_without(what, backend_under_test), \
+                            "registered as a skip, but this OS has what it needs"); \
+    }
+
 // ---- polling --------------------------------------------------------------
 
 struct polled {

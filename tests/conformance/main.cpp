@@ -101,11 +101,13 @@ void add_backend_suite(backend b) {
 
 bool init_unit_test() {
     using unipoll::backend;
+#ifdef SIGPIPE
     // Cases write to pipes whose reader is gone; they want EPIPE, not death.
     std::signal(SIGPIPE, SIG_IGN);
+#endif
     boost::unit_test::framework::master_test_suite().p_name.value = "unipoll_conformance";
     for (backend b : {backend::epoll, backend::io_uring, backend::poll, backend::kqueue,
-                      backend::kqueue_pipe})
+                      backend::kqueue_pipe, backend::iocp})
         conformance::add_backend_suite(b);
     return true;
 }

@@ -4,8 +4,6 @@
 
 #include "fd_helpers.hpp"
 
-#include <sys/resource.h>
-
 #include <algorithm>
 
 namespace conformance {
@@ -43,15 +41,6 @@ CONFORMANCE_CASE(millisecond_timeouts_never_return_early) {
     check_never_early(p, 5ms, 5);
 }
 
-double cpu_seconds() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    auto secs = [](const timeval& tv) {
-        return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) / 1e6;
-    };
-    return secs(ru.ru_utime) + secs(ru.ru_stime);
-}
-
 // A 0.3 ms timeout on a millisecond kernel interface must round up to 1 ms,
 // not down to 0: a zero-timeout kernel wait, re-issued until the deadline,
 // would burn a core and show up as many kernel calls per poll.
@@ -59,7 +48,7 @@ CONFORMANCE_CASE(sub_millisecond_timeout_does_not_spin) {
     unipoll::poller p(backend_under_test);
     constexpr int polls = 200;
     std::uint64_t worst = 0;
-    const double cpu_start = cpu_seconds();
+    const double cpu_start = process_cpu_seconds();
     const auto wall_start = steady::now();
     for (int i = 0; i < polls; ++i) {
         const auto before = p.stats().syscalls;
@@ -68,7 +57,7 @@ CONFORMANCE_CASE(sub_millisecond_timeout_does_not_spin) {
         worst = std::max(worst, p.stats().syscalls - before);
     }
     const double wall = std::chrono::duration<double>(steady::now() - wall_start).count();
-    const double cpu = cpu_seconds() - cpu_start;
+    const double cpu = process_cpu_seconds() - cpu_start;
     BOOST_CHECK_MESSAGE(worst <= 3, "a 0.3 ms poll made " << worst << " kernel calls");
     BOOST_CHECK_MESSAGE(cpu < 0.75 * wall, "200 polls of 0.3 ms used " << cpu << " s of CPU in "
                                                                       << wall << " s");

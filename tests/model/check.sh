@@ -2,7 +2,7 @@
 # Model-checks the wake protocol (wake_protocol.pml, a transcription of
 # core/src/poller_core.cpp) with spin, in both directions:
 #  - the model as implemented verifies with 0 errors for every kernel mode
-#    (merging, queuing, pipe), with the sleeper waiting forever and with
+#    (merging, queuing, packets, pipe), with the sleeper waiting forever and
 #    early returns (timeouts), and every branch of the protocol is reached;
 #  - every mutant is caught (an error) in at least one of those runs.
 # Prints a table and exits non-zero if any expectation fails.
@@ -13,9 +13,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 model="$here/wake_protocol.pml"
 
-modes=(merging queuing pipe)
+modes=(merging queuing packets pipe)
 waits=(forever timeouts)
-variants=(correct no_relay announce_late reset_early)
+variants=(correct no_relay announce_late reset_early swallow)
 # 2 wakers x 2 wakes, 2 non-blocking pollers x 2 polls; "timeouts" lets the
 # blocking wait return early twice before it waits forever.
 bounds=(-DWAKERS=2 -DWAKES_PER_WAKER=2 -DPOLLERS=2 -DPOLLS_PER_POLLER=2)

@@ -12,6 +12,12 @@
  *   -DKERNEL_QUEUING  a multishot poll on an eventfd: one CQE per post,
  *                     queued (or folded into one not yet reaped); a wait
  *                     may reap one or all of them (io_uring)
+ *   -DKERNEL_PACKETS  I/O completion packets (PostQueuedCompletionStatus):
+ *                     one packet per post, never merged, each delivered to
+ *                     exactly one wait and consumed by it; a wait takes one
+ *                     or several of the queued packets at once
+ *                     (GetQueuedCompletionStatusEx) (iocp). Their FIFO order
+ *                     does not matter here: wake packets are all alike.
  *   -DKERNEL_PIPE     a level-triggered pipe: non-blocking waits never report
  *                     or drain it, the blocking wait drains it; the poll
  *                     backend also writes a byte of its own when a
@@ -27,6 +33,10 @@
  *   -DMUTANT_RESET_EARLY    the sleeper clears `pending` just before the
  *                           kernel wait, trusting the kernel event to carry
  *                           any wake that arrives from then on
+ *   -DMUTANT_SWALLOW        the backend's non-blocking wait takes the wake
+ *                           event out of the kernel without reporting it
+ *                           (wait_result::wake_event stays false), so the
+ *                           core cannot relay it
  * Bounds: WAKERS threads call wake() WAKES_PER_WAKER times each, POLLERS
  * threads call poll(timeout 0) POLLS_PER_POLLER times each, and the single
  * blocking poller's kernel wait returns without the wake event (timeout, fd
@@ -39,7 +49,8 @@
  * woken return. Spin also reports invalid end states.
  */
 
-#if !defined(KERNEL_MERGING) && !defined(KERNEL_QUEUING) && !defined(KERNEL_PIPE)
+#if !defined(KERNEL_MERGING) && !defined(KERNEL_QUEUING) && !defined(KERNEL_PACKETS) && \
+    !defined(KERNEL_PIPE)
 #define KERNEL_MERGING
 #endif
 
@@ -61,7 +72,8 @@
 
 bit pending;       /* poller_core::pending_ */
 bit sleeping;      /* poller_core::sleeping_ */
-byte kev;          /* the kernel wake event: merging and pipe 0/1, queuing = CQEs queued */
+byte kev;          /* the kernel wake event: merging and pipe 0/1, queuing = CQEs
+                      queued, packets = packets queued */
 
 byte published;    /* requests published by wakers (written before wake()) */
 byte seen;         /* requests the sleeper has seen after a woken return */
@@ -76,6 +88,8 @@ inline post() {
         :: kev > 0 -> skip             /* folded into a CQE not yet reaped */
         fi
     }
+#elif defined(KERNEL_PACKETS)
+    kev++                              /* one more packet, never merged */
 #else
     kev = 1                            /* eventfd write / NOTE_TRIGGER / pipe byte */
 #endif
@@ -91,6 +105,9 @@ inline post() {
 #elif defined(KERNEL_QUEUING)
 #define NONBLOCKING_WAIT_TAKES_WAKE_EVENT \
     :: atomic { kev > 0 -> if :: kev-- :: kev = 0 fi }
+#elif defined(KERNEL_PACKETS)
+#define NONBLOCKING_WAIT_TAKES_WAKE_EVENT \
+    :: atomic { kev > 0 -> kev--; do :: kev > 0 -> kev-- :: break od }
 #else
 #define NONBLOCKING_WAIT_TAKES_WAKE_EVENT \
     :: false
@@ -106,6 +123,8 @@ inline wait_blocking() {
     :: atomic { kev > 0 -> kev = 0 }
 #elif defined(KERNEL_QUEUING)
     :: atomic { kev > 0 -> if :: kev-- :: kev = 0 fi }   /* one CQE or all */
+#elif defined(KERNEL_PACKETS)
+    :: atomic { kev > 0 -> kev--; do :: kev > 0 -> kev-- :: break od }  /* one or more */
 #else
     :: kev > 0 ->                      /* poll() reports the pipe readable ... */
        kev = 0                         /* ... and pipe_waker::drain() empties it */
@@ -163,6 +182,9 @@ recheck:        if
                 :: else -> skip                      /* :45-46 sleeper checks pending next */
                 fi
             fi
+#ifdef MUTANT_SWALLOW
+        NONBLOCKING_WAIT_TAKES_WAKE_EVENT -> skip    /* the mutant: taken, not reported */
+#endif
         :: skip                                      /* no wake event reported */
         fi;
         n++                                          /* :48 return */

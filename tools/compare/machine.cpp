@@ -1,8 +1,12 @@
 // Facts about the machine and the build, for the report header.
 #include "report.hpp"
 
+#ifdef _WIN32
+#include <windows.h>
+#else
 #include <sys/utsname.h>
 #include <unistd.h>
+#endif
 
 #include <ctime>
 #include <fstream>
@@ -61,24 +65,69 @@ std::string compiler() {
 std::string utc_now() {
     const std::time_t t = std::time(nullptr);
     std::tm tm{};
+#ifdef _WIN32
+    ::gmtime_s(&tm, &t);
+#else
     ::gmtime_r(&t, &tm);
+#endif
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
 }
 
+#ifdef _WIN32
+// ntdll's exports, looked up because the SDK declares neither.
+template <class F>
+F ntdll_function(const char* name) {
+    // Through void(*)(): the generic function pointer type, which compilers
+    // accept as the bridge between two others without a cast warning.
+    return reinterpret_cast<F>(reinterpret_cast<void (*)()>(
+        ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), name)));
+}
+
+// Windows' own version (RtlGetVersion does not lie to unmanifested
+// programs as GetVersionEx does), or Wine's: its numbers are not Windows'.
+std::string windows_version() {
+    if (const auto wine = ntdll_function<const char* (*)()>("wine_get_version"))
+        return std::string("Wine ") + wine();
+    OSVERSIONINFOW v{};
+    v.dwOSVersionInfoSize = sizeof v;
+    if (const auto get = ntdll_function<LONG(WINAPI*)(OSVERSIONINFOW*)>("RtlGetVersion");
+        get && get(&v) == 0)
+        return std::to_string(v.dwMajorVersion) + "." + std::to_string(v.dwMinorVersion) + "." +
+               std::to_string(v.dwBuildNumber);
+    return "unknown";
+}
+#endif
+
 }  // namespace
 
 std::vector<std::pair<std::string, std::string>> machine_info() {
+#ifdef _WIN32
+    char host[MAX_COMPUTERNAME_LENGTH + 1] = {};
+    DWORD host_len = sizeof host;
+    ::GetComputerNameA(host, &host_len);
+    const std::string os = "Windows";
+    const std::string kernel = windows_version();
+#if defined(_M_ARM64) || defined(__aarch64__)
+    const std::string arch = "arm64";
+#else
+    const std::string arch = "x86_64";
+#endif
+#else
     utsname u{};
     ::uname(&u);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
+    const std::string os = u.sysname;
+    const std::string kernel = std::string(u.release) + " " + u.version;
+    const std::string arch = u.machine;
+#endif
     return {
         {"machine", host},
-        {"os", u.sysname},
-        {"kernel", std::string(u.release) + " " + u.version},
-        {"arch", u.machine},
+        {"os", os},
+        {"kernel", kernel},
+        {"arch", arch},
         {"cpu_model", cpu_model()},
         {"cpus", std::to_string(std::thread::hardware_concurrency())},
         {"compiler", compiler()},

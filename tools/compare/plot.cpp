@@ -1,9 +1,16 @@
 #include "plot.hpp"
 
+#ifdef _WIN32
+#include <windows.h>
+#include <fcntl.h>
+#include <io.h>
+#include <process.h>
+#else
 #include <fcntl.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <cerrno>
 #include <climits>
@@ -11,12 +18,71 @@
 #include <cstring>
 #include <vector>
 
+#ifndef _WIN32
 extern char** environ;
+#endif
 
 namespace compare {
 
 namespace {
 
+#ifdef _WIN32
+std::string executable_dir(const std::string&) {
+    char buf[MAX_PATH] = {};
+    const DWORD n = ::GetModuleFileNameA(nullptr, buf, sizeof buf);
+    const std::string path(buf, n);
+    const auto slash = path.find_last_of("\\/");
+    return slash == std::string::npos ? "." : path.substr(0, slash);
+}
+
+// _spawnvp joins its arguments into one command line: quote each the way
+// the C runtime splits it again (backslashes double only before a quote).
+std::string quoted(const std::string& arg) {
+    if (!arg.empty() && arg.find_first_of(" \t\"") == std::string::npos) return arg;
+    std::string q = "\"";
+    std::size_t backslashes = 0;
+    for (const char c : arg) {
+        if (c == '\\') {
+            ++backslashes;
+            continue;
+        }
+        q.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
+        backslashes = 0;
+        q += c;
+    }
+    q.append(backslashes * 2, '\\');
+    return q + '"';
+}
+
+// Exit status of `args...`, or -1 if it could not start. `quiet` sends its
+// output to NUL (the child inherits this process's standard handles).
+int run(std::vector<std::string> args, bool quiet) {
+    for (auto& a : args) a = quoted(a);
+    std::vector<const char*> argv;
+    for (auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
+    std::fflush(stdout);
+    std::fflush(stderr);
+    const int saved_out = quiet ? ::_dup(1) : -1;
+    const int saved_err = quiet ? ::_dup(2) : -1;
+    if (quiet) {
+        const int nul = ::_open("NUL", _O_WRONLY);
+        ::_dup2(nul, 1);
+        ::_dup2(nul, 2);
+        ::_close(nul);
+    }
+    const auto code = ::_spawnvp(_P_WAIT, argv[0], argv.data());
+    if (quiet) {
+        ::_dup2(saved_out, 1);
+        ::_dup2(saved_err, 2);
+        ::_close(saved_out);
+        ::_close(saved_err);
+    }
+    return code < 0 ? -1 : static_cast<int>(code);
+}
+
+bool readable(const std::string& path) { return ::_access(path.c_str(), 4) == 0; }
+#else
 std::string executable_dir(const std::string& argv0) {
     std::string path;
 #if defined(__linux__)
@@ -59,12 +125,15 @@ int run(std::vector<std::string> args, bool quiet) {
     return -2;
 }
 
+bool readable(const std::string& path) { return ::access(path.c_str(), R_OK) == 0; }
+#endif
+
 }  // namespace
 
 plot_outcome draw_picture(const std::string& argv0, const std::string& python,
                           const std::string& json_path, const std::string& png_path) {
     const std::string script = executable_dir(argv0) + "/plot_report.py";
-    if (::access(script.c_str(), R_OK) != 0)
+    if (!readable(script))
         return {false, "plot script not found (" + script + ")"};
     std::vector<std::string> candidates;
     if (!python.empty()) {

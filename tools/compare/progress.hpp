@@ -2,7 +2,11 @@
 // when stderr is a terminal (logs and CI output stay clean).
 #pragma once
 
+#ifdef _WIN32
+#include <io.h>
+#else
 #include <unistd.h>
+#endif
 
 #include <cstdio>
 #include <string>
@@ -11,7 +15,11 @@ namespace compare {
 
 class progress {
 public:
+#ifdef _WIN32
+    explicit progress(int total) : total_(total), tty_(::_isatty(::_fileno(stderr)) != 0) {}
+#else
     explicit progress(int total) : total_(total), tty_(::isatty(2) == 1) {}
+#endif
     ~progress() { finish(); }
     progress(const progress&) = delete;
     progress& operator=(const progress&) = delete;

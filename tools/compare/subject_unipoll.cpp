@@ -4,9 +4,6 @@
 #include "peer.hpp"
 #include "socketpair.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <chrono>
@@ -28,8 +25,8 @@ public:
     }
     ~unipoll_loop() override {
         poller_.remove(idle_[0]);
-        ::close(idle_[0]);
-        ::close(idle_[1]);
+        close_socket(idle_[0]);
+        close_socket(idle_[1]);
     }
 
     void wake() override { poller_.wake(); }

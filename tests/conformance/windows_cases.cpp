@@ -1,0 +1,87 @@
+// Windows only: the pollers take sockets, and any other handle is EBADF
+// (docs/semantics.md), where POSIX says EPERM for a file and EBADF for what
+// is no descriptor at all.
+#include "fixture.hpp"
+
+#include "fd_helpers.hpp"
+
+#include <windows.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+namespace conformance {
+namespace {
+
+// Wine's ntdll exports wine_get_version; Windows' does not.
+bool running_under_wine() {
+    return ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr;
+}
+
+CONFORMANCE_CASE(non_socket_handles_are_ebadf) {
+    unipoll::poller p(backend_under_test);
+    auto file = open_regular_file();
+    auto dir = open_directory();
+    unique_fd event(static_cast<int>(
+        reinterpret_cast<std::intptr_t>(::CreateEventW(nullptr, TRUE, FALSE, nullptr))));
+    BOOST_REQUIRE(event.get() > 0);
+    for (int h : {file.get(), dir.get(), event.get()}) {
+        expect_errno([&] { p.add(h, interest::read, 1); }, EBADF, h, "add(non-socket handle)");
+        // Nothing half registered.
+        expect_errno([&] { p.remove(h); }, ENOENT, h, "remove(non-socket handle)");
+        if (backend_under_test == backend::iocp && running_under_wine()) {
+            // Wine 8's SIO_BASE_HANDLE succeeds on any handle (Windows says
+            // WSAENOTSOCK), so only a poll, which interest::none does not
+            // submit, finds out that it is no socket.
+            note(backend_under_test, "Wine: add(non-socket, interest::none) not checked");
+            continue;
+        }
+        expect_errno([&] { p.add(h, interest::none, 1); }, EBADF, h,
+                     "add(non-socket handle, interest::none)");
+    }
+    check_poller_still_works(p);
+}
+
+// A socket closed without remove() while its registration waits in the
+// kernel is noticed: a new socket that gets its value can be added, and the
+// old token never comes back (docs/semantics.md, "What differs on
+// Windows"). iocp's poll in flight completes with AFD_POLL_LOCAL_CLOSE at
+// the close, so the value may be reused before the next poll; WSAPoll sees
+// the close (POLLNVAL) only at a poll made while the value is still free.
+CONFORMANCE_CASE(socket_closed_while_polled_gives_up_its_value) {
+    unipoll::poller p(backend_under_test);
+    auto old_pair = make_socketpair();
+    const int old_value = old_pair.a.get();
+    p.add(old_value, interest::read, 91);
+    expect_quiet(p);  // its poll now waits in the kernel
+    old_pair.a.reset();
+    if (backend_under_test == backend::poll) expect_quiet(p);
+
+    // Windows hands freed handle values out again: find the new socket
+    // that got this one.
+    std::vector<socket_pair> pairs;
+    std::optional<std::size_t> reused;  // index into pairs of the end (a: even, b: odd)
+    for (std::size_t i = 0; i < 8 && !reused; ++i) {
+        pairs.push_back(make_socketpair());
+        if (pairs.back().a.get() == old_value) reused = 2 * i;
+        if (pairs.back().b.get() == old_value) reused = 2 * i + 1;
+    }
+    BOOST_REQUIRE_MESSAGE(reused, "no new socket got the closed socket's value");
+    expect_quiet(p);  // the close is no event, and the new socket is not registered
+    socket_pair& pair = pairs[*reused / 2];
+    unique_fd& fresh = *reused % 2 == 0 ? pair.a : pair.b;
+    unique_fd& peer = *reused % 2 == 0 ? pair.b : pair.a;
+    p.add(fresh.get(), interest::read, 92);
+    write_byte(peer.get());
+    for (int i = 0; i < 2; ++i) {
+        const polled r = poll_for(p, patience);
+        BOOST_CHECK_MESSAGE(r.has(92), "the new socket was not reported on poll " << i);
+        BOOST_CHECK_MESSAGE(!r.has(91), "the closed socket's token was reported");
+    }
+    p.remove(fresh.get());
+}
+
+}  // namespace
+}  // namespace conformance
