@@ -49,6 +49,9 @@ constexpr bool built(backend b) noexcept {
 #if UNIPOLL_HAVE_POLL
         case backend::poll: return true;
 #endif
+#if UNIPOLL_HAVE_IOCP
+        case backend::iocp: return true;
+#endif
         default: return false;
     }
 }
