@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 namespace conformance {
 
@@ -54,5 +55,19 @@ std::size_t fill(int fd);
 // A regular file (already unlinked) and a directory: fds without readiness.
 unique_fd open_regular_file();
 unique_fd open_directory();
+
+// A character device opened read-write and non-blocking (e.g. "/dev/null").
+unique_fd open_device(const char* path);
+
+// A pseudo-terminal: both ends non-blocking, the controller side and the
+// terminal side (a character device whose driver reports readiness).
+struct terminal_pair {
+    unique_fd controller;
+    unique_fd terminal;
+};
+terminal_pair open_terminal();
+
+// `count` duplicates of fd (close-on-exec), each its own descriptor number.
+std::vector<unique_fd> duplicate(int fd, std::size_t count);
 
 }  // namespace conformance
