@@ -9,6 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+ci/bootstrap.sh
 python=/usr/bin/python3.11
 venv=build/python-venv
 if ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then

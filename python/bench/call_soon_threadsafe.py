@@ -84,13 +84,19 @@ class SyscallCounter:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
         self.fd = libc.syscall(nr, ctypes.byref(attr), tid, -1, -1, PERF_FLAG_FD_CLOEXEC)
+        # read(2) through PyDLL keeps the GIL: os.read would drop and take
+        # it again, and the futex calls of that handoff would be counted as
+        # the measured call's.
+        self._read = ctypes.PyDLL(None).read
+        self._value = ctypes.c_uint64()
 
     @property
     def works(self):
         return self.fd >= 0
 
     def read(self):
-        return int.from_bytes(os.read(self.fd, 8), sys.byteorder)
+        self._read(self.fd, ctypes.byref(self._value), 8)
+        return self._value.value
 
 
 # ---- one subject, in its own interpreter -----------------------------------------------

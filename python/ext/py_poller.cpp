@@ -97,7 +97,6 @@ py::tuple py_poller::poll(std::optional<double> timeout, std::optional<std::size
     std::chrono::nanoseconds left = to_timeout(timeout);
     const std::size_t slots = max_events ? *max_events : std::max<std::size_t>(registered_, 1);
     if (slots == 0) throw py::value_error("max_events must be at least 1");
-    const bool blocking = left.count() != 0;
     const auto deadline = left.count() > 0 ? clock::now() + left : clock::time_point::max();
 
     std::vector<unipoll::event> local;
@@ -114,10 +113,11 @@ py::tuple py_poller::poll(std::optional<double> timeout, std::optional<std::size
 
     unipoll::poll_result r{};
     for (;;) {
-        if (blocking) {
+        {
+            // Non-blocking polls release the GIL too, as select.epoll does:
+            // a busy event loop would otherwise hold it for whole switch
+            // intervals (5 ms) while other threads wait to call into it.
             py::gil_scoped_release unlocked;
-            r = p->poll(span, left);
-        } else {
             r = p->poll(span, left);
         }
         if (!r.interrupted) break;

@@ -50,9 +50,9 @@ private:
     // Shared so that close() on one thread cannot free the poller under a
     // blocking poll that released the GIL on another.
     std::shared_ptr<unipoll::poller> poller_;
-    // The buffer of the (single) blocking poll, kept between calls so that a
-    // poll allocates nothing once it has grown. Non-blocking polls, which
-    // keep the GIL, may run while a blocking one has it and use their own.
+    // A buffer kept between calls so that a poll allocates nothing once it
+    // has grown. Polls on other threads at the same time (the GIL is
+    // released while polling) use one of their own.
     std::vector<unipoll::event> buffer_;
     std::atomic<bool> buffer_busy_{false};
     std::size_t registered_ = 0;  // default max_events, as EpollSelector does
