@@ -3,7 +3,7 @@
 # Debian's python3.11, the binding's pytest tests, then CPython's own
 # test_selectors and test_asyncio suites on unipoll's selector and event
 # loop on every Linux backend, compared test by test with the built-in loop
-# (ci/cpython_suites.py). About 7 minutes on a loaded 2-core machine.
+# (ci/cpython_suites.py). About 8 minutes on a loaded 2-core machine.
 #
 #   UNIPOLL_PYTHON_BACKENDS=epoll,io_uring,poll   backends to run the suites on
 set -euo pipefail
