@@ -49,6 +49,8 @@ packages=(
     spin gcc libfuzzer-14-dev libclang-rt-14-dev
     # comparison tool: peers, kernel syscall counting, plots
     libuv1-dev libevent-dev libev-dev libboost-dev python3-matplotlib
+    # Python package (python/) and CPython's own test suites it runs against
+    python3.11-dev python3.11-venv libpython3.11-testsuite
 )
 if [ "$want_cross" = 1 ]; then
     packages+=(g++-aarch64-linux-gnu qemu-user python3-pip python3-venv)

@@ -9,9 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
 #include <cerrno>
 #include <climits>
+#include <cstring>
 
 namespace unipoll::detail {
 namespace {
@@ -133,12 +133,27 @@ int epoll_backend::epoll_wait_ns(epoll_event* evs, int max, std::chrono::nanosec
     return ::epoll_wait(epfd_, evs, max, ms);
 }
 
+// The kernel's epoll_events are written into the tail of the caller's own
+// span and converted to unipoll events front to back, so a poll returns as
+// many events as `out` holds with no buffer of its own (no cap, no
+// allocation). An epoll_event is never larger than an event (12 bytes packed
+// on x86-64, 16 elsewhere), so with n slots the kernel's array starts
+// n * (sizeof(event) - sizeof(epoll_event)) bytes in, and writing event j <= i
+// ends before kernel entry i + 1 begins: nothing unread is overwritten.
+static_assert(sizeof(epoll_event) <= sizeof(event));
+static_assert((sizeof(event) - sizeof(epoll_event)) % alignof(epoll_event) == 0);
+static_assert(alignof(event) % alignof(epoll_event) == 0);
+
 wait_result epoll_backend::wait(std::span<event> out, std::chrono::nanoseconds timeout) {
     // Never ask the kernel for more events than `out` can take: an edge or
     // oneshot event that is taken out of epoll and then dropped is lost.
-    std::array<epoll_event, 128> evs;
-    const int max = static_cast<int>(std::min(out.size(), evs.size()));
-    const int n = epoll_wait_ns(evs.data(), max, timeout);
+    // epoll_wait(2) refuses more than INT_MAX / sizeof(epoll_event) (EINVAL).
+    const std::size_t slots =
+        std::min<std::size_t>(out.size(), INT_MAX / sizeof(epoll_event));
+    auto* const bytes = reinterpret_cast<unsigned char*>(out.data());
+    unsigned char* const kernel_area = bytes + slots * (sizeof(event) - sizeof(epoll_event));
+    const int n = epoll_wait_ns(reinterpret_cast<epoll_event*>(kernel_area),
+                                static_cast<int>(slots), timeout);
 
     wait_result res;
     if (n < 0) {
@@ -150,7 +165,9 @@ wait_result epoll_backend::wait(std::span<event> out, std::chrono::nanoseconds t
     }
     std::unique_lock lock(mu_, std::defer_lock);
     for (int i = 0; i < n; ++i) {
-        const epoll_event& ev = evs[static_cast<std::size_t>(i)];
+        // Copied out before out[res.count] (res.count <= i) may overwrite it.
+        epoll_event ev;
+        std::memcpy(&ev, kernel_area + static_cast<std::size_t>(i) * sizeof ev, sizeof ev);
         if (ev.data.u64 == wake_key) {
             res.wake_event = true;
             continue;
@@ -162,12 +179,13 @@ wait_result epoll_backend::wait(std::span<event> out, std::chrono::nanoseconds t
             if (!r->armed) continue;
             r->armed = false;
         }
-        event& e = out[res.count++];
+        event e{};
         e.token = r->token;
         e.readable = (ev.events & EPOLLIN) && (r->what & interest::read) == interest::read;
         e.writable = (ev.events & EPOLLOUT) && (r->what & interest::write) == interest::write;
         e.hangup = (ev.events & (EPOLLHUP | EPOLLRDHUP)) != 0;
         e.error = (ev.events & EPOLLERR) != 0;
+        out[res.count++] = e;
     }
     return res;
 }

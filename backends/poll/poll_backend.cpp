@@ -45,9 +45,10 @@ poll_backend::poll_backend() : waker_(backend::poll) {}
 
 void poll_backend::add(int fd, interest what, std::uint64_t token, trigger how) {
     // poll(2) accepts any number, so the fstat here is what rejects a bad fd
-    // (EBADF) and files that are always ready (EPERM), as epoll_ctl would.
+    // (EBADF) and files without readiness (EPERM), as epoll_ctl would.
     stat_counters::bump(stats.syscalls);
     const file_identity id = check_pollable(backend::poll, "add", fd);
+    stat_counters::bump(stats.syscalls, id.probe_syscalls);
     bool changed = false;
     {
         std::lock_guard lock(mu_);
@@ -83,6 +84,7 @@ void poll_backend::modify(int fd, interest what, std::uint64_t token, trigger ho
         // names a file never added is ENOENT.
         stat_counters::bump(stats.syscalls);
         const file_identity id = check_pollable(backend::poll, "modify", fd);
+        stat_counters::bump(stats.syscalls, id.probe_syscalls);
         const short before = poll_events(*r);
         if (r->file_dev != id.dev || r->file_ino != id.ino) {
             reg_.erase(fd);

@@ -1,7 +1,8 @@
 // Validation shared by backends whose kernel accepts any fd (poll(2),
 // io_uring, kqueue) so that they fail exactly like epoll does: EBADF for a
-// bad fd and EPERM for fds without readiness (regular files, directories),
-// which epoll_ctl refuses and the others would report as always ready.
+// bad fd and EPERM for a file without readiness support, which epoll_ctl
+// refuses and the others would report as always ready. The rule is written
+// out in docs/semantics.md ("Which files can be registered").
 #pragma once
 
 #include <unipoll/poller.hpp>
@@ -14,9 +15,15 @@ namespace unipoll::detail {
 struct file_identity {
     std::uint64_t dev;
     std::uint64_t ino;
+    // Kernel calls made beyond the one fstat(2): the readiness probe's, for
+    // files that are neither sockets nor FIFOs (3 on Linux, 2 elsewhere).
+    unsigned probe_syscalls = 0;
 };
 
-// One fstat(2). Throws std::system_error (EBADF, EPERM) naming op and fd.
+// fstat(2), and for files that are not sockets or FIFOs a probe of the
+// kernel's event mechanism. Throws std::system_error naming op and fd:
+// EBADF for a bad fd, EPERM for a file the kernel cannot report readiness
+// for (regular files on disk, directories, /dev/null, block devices).
 file_identity check_pollable(backend b, std::string_view op, int fd);
 
 }  // namespace unipoll::detail

@@ -125,4 +125,35 @@ double process_cpu_seconds() {
     return secs(ru.ru_utime) + secs(ru.ru_stime);
 }
 
+unique_fd open_device(const char* path) {
+    const int fd = ::open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) fail(std::string("open ") + path);
+    return unique_fd(fd);
+}
+
+terminal_pair open_terminal() {
+    unique_fd controller(::posix_openpt(O_RDWR | O_NOCTTY));
+    if (controller.get() < 0) fail("posix_openpt");
+    if (::grantpt(controller.get()) != 0) fail("grantpt");
+    if (::unlockpt(controller.get()) != 0) fail("unlockpt");
+    const char* name = ::ptsname(controller.get());
+    if (!name) fail("ptsname");
+    unique_fd terminal(::open(name, O_RDWR | O_NOCTTY));
+    if (terminal.get() < 0) fail(std::string("open ") + name);
+    make_nonblocking_cloexec(controller.get());
+    make_nonblocking_cloexec(terminal.get());
+    return {std::move(controller), std::move(terminal)};
+}
+
+std::vector<unique_fd> duplicate(int fd, std::size_t count) {
+    std::vector<unique_fd> dups;
+    dups.reserve(count);
+    for (std::size_t i = 0; i < count; ++i) {
+        const int d = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+        if (d < 0) fail("fcntl(F_DUPFD_CLOEXEC) fd " + std::to_string(fd));
+        dups.emplace_back(d);
+    }
+    return dups;
+}
+
 }  // namespace conformance

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <utility>
+#include <vector>
 
 namespace conformance {
 
@@ -65,5 +66,19 @@ unique_fd open_directory();
 std::size_t open_descriptor_count();
 // CPU time this process has used, user and system, in seconds.
 double process_cpu_seconds();
+
+// A character device opened read-write and non-blocking (e.g. "/dev/null").
+unique_fd open_device(const char* path);
+
+// A pseudo-terminal: both ends non-blocking, the controller side and the
+// terminal side (a character device whose driver reports readiness).
+struct terminal_pair {
+    unique_fd controller;
+    unique_fd terminal;
+};
+terminal_pair open_terminal();
+
+// `count` duplicates of fd (close-on-exec), each its own descriptor number.
+std::vector<unique_fd> duplicate(int fd, std::size_t count);
 
 }  // namespace conformance

@@ -1,35 +1,12 @@
-// A signal does not end a blocking poll (the core resumes the wait), and a
-// wake() racing with the signal must still be delivered.
-#include "fixture.hpp"
-
-#include <pthread.h>
-#include <signal.h>
+// By default a signal does not end a blocking poll (the core resumes the
+// wait), and a wake() racing with the signal must still be delivered.
+// poller_options::return_on_signal: return_on_signal_cases.cpp.
+#include "signal_helpers.hpp"
 
 #include <atomic>
 
 namespace conformance {
 namespace {
-
-extern "C" void ignore_signal(int) {}
-
-// Installs a no-op SIGUSR1 handler without SA_RESTART, so the kernel wait
-// fails with EINTR instead of being restarted.
-class interrupting_handler {
-public:
-    interrupting_handler() {
-        struct sigaction sa {};
-        sa.sa_handler = ignore_signal;
-        sigemptyset(&sa.sa_mask);
-        sa.sa_flags = 0;
-        BOOST_REQUIRE(sigaction(SIGUSR1, &sa, &old_) == 0);
-    }
-    ~interrupting_handler() { sigaction(SIGUSR1, &old_, nullptr); }
-    interrupting_handler(const interrupting_handler&) = delete;
-    interrupting_handler& operator=(const interrupting_handler&) = delete;
-
-private:
-    struct sigaction old_ {};
-};
 
 CONFORMANCE_CASE(signal_does_not_lose_concurrent_wake) {
     unipoll::poller p(backend_under_test);

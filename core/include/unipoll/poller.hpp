@@ -112,7 +112,8 @@ struct poll_result {
     std::size_t count;    ///< events written to the front of `out`
     bool woken;           ///< this poll consumed a wake()
     bool interrupted;     ///< a signal ended this blocking poll early; only
-                          ///< with poller_options::return_on_signal
+                          ///< with poller_options::return_on_signal (the
+                          ///< kernel wait returned EINTR, see there)
 };
 
 /// Choices made when a poller is created.
@@ -126,6 +127,11 @@ struct poller_options {
     /// flag set in the handler) regain control. As with any EINTR-based
     /// interface, a signal that lands just before the poll enters the
     /// kernel does not end it; wake() from the handler covers that window.
+    /// And as with any EINTR-based interface, the kernel may end a wait
+    /// with EINTR when no handler ran (task work io_uring queues to the
+    /// thread after a ring is closed, ptrace, the cgroup freezer): treat
+    /// `interrupted` as "check the signal flags, then poll again", as
+    /// Python's selectors do (PEP 475).
     bool return_on_signal = false;
 };
 
@@ -212,8 +218,11 @@ public:
     /// consumes a wake; anything else blocks until an event, a wake or the
     /// timeout. Signals do not end it (EINTR is retried with the time left)
     /// unless the poller was created with poller_options::return_on_signal;
-    /// otherwise call wake() from the handler to make it return. EINVAL for
-    /// an empty `out`, EBUSY while another thread is in a blocking poll.
+    /// otherwise call wake() from the handler to make it return. Returns as
+    /// many events as `out` holds, without allocating; entries of `out` past
+    /// `count` may be used as scratch space and hold unspecified values.
+    /// EINVAL for an empty `out`, EBUSY while another thread is in a
+    /// blocking poll.
     poll_result poll(std::span<event> out, std::chrono::nanoseconds timeout = forever);
 
     /// Make the blocking poll in progress, or else the next one, return with
