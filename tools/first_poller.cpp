@@ -4,13 +4,20 @@
 // a fresh process: this program runs itself once per sample and each child
 // times a single constructor call. Prints medians and their ratio; the goal
 // (docs/compare.md) is a ratio of at most 2. It measures; it decides nothing.
+// Children start with posix_spawn, or CreateProcess on Windows.
 //
 //   unipoll-first-poller [--rounds N]      (default 200 per side)
 #include <unipoll/poller.hpp>
 
+#ifdef _WIN32
+#include "compare/windows_command_line.hpp"
+
+#include <windows.h>
+#else
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#endif
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +28,9 @@
 #include <string>
 #include <vector>
 
+#ifndef _WIN32
 extern char** environ;
+#endif
 
 namespace {
 
@@ -50,8 +59,51 @@ struct sample {
     std::string backend;
 };
 
-// Runs this program as a child measuring `which`; reads its one line.
-std::optional<sample> spawn_child(const char* self, const char* which) {
+// Runs this program as a child measuring `which`: its standard output, or
+// nullopt if it could not start or failed.
+#ifdef _WIN32
+// `self` is this executable's path as Windows knows it (argv[0] may lack
+// the directory or ".exe"); the child's standard output is a pipe.
+std::optional<std::string> run_child(const char*, const char* which) {
+    char self[MAX_PATH];
+    const DWORD len = ::GetModuleFileNameA(nullptr, self, MAX_PATH);
+    if (len == 0 || len == MAX_PATH) return std::nullopt;
+    SECURITY_ATTRIBUTES inherited{};
+    inherited.nLength = sizeof inherited;
+    inherited.bInheritHandle = TRUE;
+    HANDLE out_read = nullptr;
+    HANDLE out_write = nullptr;
+    if (!::CreatePipe(&out_read, &out_write, &inherited, 0)) return std::nullopt;
+    ::SetHandleInformation(out_read, HANDLE_FLAG_INHERIT, 0);  // the child gets the write end only
+    STARTUPINFOA startup{};
+    startup.cb = sizeof startup;
+    startup.dwFlags = STARTF_USESTDHANDLES;
+    startup.hStdInput = ::GetStdHandle(STD_INPUT_HANDLE);
+    startup.hStdOutput = out_write;
+    startup.hStdError = ::GetStdHandle(STD_ERROR_HANDLE);
+    std::string command = compare::quote_argument(self) + " --child " + compare::quote_argument(which);
+    PROCESS_INFORMATION child{};
+    const BOOL started =
+        ::CreateProcessA(self, command.data(), nullptr, nullptr, TRUE, 0, nullptr, nullptr, &startup, &child);
+    ::CloseHandle(out_write);
+    if (!started) {
+        ::CloseHandle(out_read);
+        return std::nullopt;
+    }
+    ::CloseHandle(child.hThread);
+    std::string text;
+    char buf[128];
+    for (DWORD n = 0; ::ReadFile(out_read, buf, sizeof buf, &n, nullptr) && n > 0;) text.append(buf, n);
+    ::CloseHandle(out_read);
+    DWORD code = 1;
+    const bool exited = ::WaitForSingleObject(child.hProcess, INFINITE) == WAIT_OBJECT_0 &&
+                        ::GetExitCodeProcess(child.hProcess, &code);
+    ::CloseHandle(child.hProcess);
+    if (!exited || code != 0) return std::nullopt;
+    return text;
+}
+#else
+std::optional<std::string> run_child(const char* self, const char* which) {
     int out[2];
     if (::pipe(out) != 0) return std::nullopt;
     posix_spawn_file_actions_t actions;
@@ -75,9 +127,17 @@ std::optional<sample> spawn_child(const char* self, const char* which) {
     int status = 0;
     if (::waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
         return std::nullopt;
+    return text;
+}
+#endif
+
+// One child's line: "<ns> <backend>".
+std::optional<sample> spawn_child(const char* self, const char* which) {
+    const auto text = run_child(self, which);
+    if (!text) return std::nullopt;
     sample s;
     char name[32] = {};
-    if (std::sscanf(text.c_str(), "%lf %31s", &s.ns, name) != 2) return std::nullopt;
+    if (std::sscanf(text->c_str(), "%lf %31s", &s.ns, name) != 2) return std::nullopt;
     s.backend = name;
     return s;
 }

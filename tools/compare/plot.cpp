@@ -1,6 +1,8 @@
 #include "plot.hpp"
 
 #ifdef _WIN32
+#include "windows_command_line.hpp"
+
 #include <windows.h>
 #include <fcntl.h>
 #include <io.h>
@@ -14,6 +16,7 @@
 
 #include <cerrno>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <vector>
@@ -35,29 +38,11 @@ std::string executable_dir(const std::string&) {
     return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
-// _spawnvp joins its arguments into one command line: quote each the way
-// the C runtime splits it again (backslashes double only before a quote).
-std::string quoted(const std::string& arg) {
-    if (!arg.empty() && arg.find_first_of(" \t\"") == std::string::npos) return arg;
-    std::string q = "\"";
-    std::size_t backslashes = 0;
-    for (const char c : arg) {
-        if (c == '\\') {
-            ++backslashes;
-            continue;
-        }
-        q.append(c == '"' ? backslashes * 2 + 1 : backslashes, '\\');
-        backslashes = 0;
-        q += c;
-    }
-    q.append(backslashes * 2, '\\');
-    return q + '"';
-}
-
 // Exit status of `args...`, or -1 if it could not start. `quiet` sends its
 // output to NUL (the child inherits this process's standard handles).
+// _spawnvp joins its arguments into one command line: each is quoted.
 int run(std::vector<std::string> args, bool quiet) {
-    for (auto& a : args) a = quoted(a);
+    for (auto& a : args) a = quote_argument(a);
     std::vector<const char*> argv;
     for (auto& a : args) argv.push_back(a.c_str());
     argv.push_back(nullptr);
