@@ -38,11 +38,13 @@ expected_format() {
 }
 
 # Executables the build must produce: the conformance runner, the
-# comparison tool and the examples (POSIX programs: not on Windows).
+# comparison tool and the examples (POSIX programs: not on Windows, where
+# unipoll-first-poller, with its own process spawning, is checked instead).
 required_outputs() {
     case "$1" in
         cross-x86_64-windows)
-            echo tests/conformance/unipoll-conformance.exe tools/unipoll-compare.exe ;;
+            echo tests/conformance/unipoll-conformance.exe tools/unipoll-compare.exe \
+                 tools/unipoll-first-poller.exe ;;
         *)
             echo tests/conformance/unipoll-conformance tools/unipoll-compare \
                  examples/echo_server examples/signal_wake ;;
@@ -95,18 +97,36 @@ EOF
 }
 
 # Under Wine both Windows suites must really run and pass (the test preset
-# sets UNIPOLL_REQUIRE_BACKENDS=iocp,poll: skipping them fails), and
-# unipoll-compare must produce a report (a smoke run: no numbers from Wine
-# are kept).
+# sets UNIPOLL_REQUIRE_BACKENDS=iocp,poll: skipping them fails), so must
+# unipoll-first-poller's smoke test, and unipoll-compare must produce a
+# report (a smoke run: no numbers from Wine are kept) in which nothing
+# failed and the echo scenario, not built for Windows, is a visible skip
+# on every subject.
 check_wine_tests() {
     local preset=$1 dir=$2 log=$3
     run_cross_ctest "$preset" "$dir" "$log" || return 1
-    tests_passed "$dir/cross-tests.xml" conformance.iocp conformance.poll >>"$log" 2>&1 || return 1
+    tests_passed "$dir/cross-tests.xml" conformance.iocp conformance.poll compare.first_poller \
+        >>"$log" 2>&1 || return 1
     echo "-- unipoll-compare under Wine (smoke run, small sizes)" >>"$log"
     rm -rf "$dir/compare-smoke"
     ci/toolchains/wine-run "$dir/tools/unipoll-compare.exe" --quick --no-plot --rounds 300 \
-        --wakes 2000 --calls 2000 --registered 100 --out "$dir/compare-smoke" >>"$log" 2>&1 &&
-        [ -s "$dir/compare-smoke/report.json" ]
+        --wakes 2000 --calls 2000 --registered 100 --out "$dir/compare-smoke" >>"$log" 2>&1 || return 1
+    python3 - "$dir/compare-smoke/report.json" >>"$log" 2>&1 <<'EOF'
+import json, sys
+rep = json.load(open(sys.argv[1]))
+failed = [f"{r['scenario']}/{r['subject']}: {r['note']}" for r in rep["records"]
+          if r.get("note", "").startswith("failed")]
+if failed:
+    sys.exit("compare smoke: measurements failed:\n" + "\n".join(failed))
+why = rep.get("not_built", {}).get("echo")
+if not why:
+    sys.exit("compare smoke: report.json does not say that the echo scenario is not built")
+echo = {r["subject"]: r.get("note", "") for r in rep["records"] if r["scenario"] == "echo"}
+silent = [s["name"] for s in rep["subjects"] if echo.get(s["name"]) != "skipped: " + why]
+if silent:
+    sys.exit("compare smoke: echo rows that do not say they were skipped: " + ", ".join(silent))
+print(f"compare smoke: {len(rep['records'])} records; echo skipped on every subject: {why}")
+EOF
 }
 
 # `file` output without what does not tell targets apart.

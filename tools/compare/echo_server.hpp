@@ -9,6 +9,13 @@
 
 namespace compare {
 
+#ifndef UNIPOLL_COMPARE_WITH_ECHO
+/// Why this build has no echo scenario (tools/CMakeLists.txt leaves it out
+/// on Windows): what its rows in the report and the subjects' echo column say.
+inline constexpr const char* echo_not_built =
+    "not built for Windows: the echo scenario's clients run in a forked process (fork, shared mapping)";
+#endif
+
 class echo_server {
 public:
     virtual ~echo_server() = default;

@@ -1,6 +1,8 @@
 #include "fd_limit.hpp"
 
+#ifndef _WIN32
 #include <sys/resource.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -8,6 +10,10 @@
 
 namespace compare {
 
+#ifdef _WIN32
+// Sockets are handles there: no per-process limit like RLIMIT_NOFILE.
+fd_limit raise_fd_limit(std::uint64_t fds) { return {fds, ""}; }
+#else
 fd_limit raise_fd_limit(std::uint64_t fds) {
     rlimit lim{};
     if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return {0, std::string("getrlimit: ") + std::strerror(errno)};
@@ -30,5 +36,6 @@ fd_limit raise_fd_limit(std::uint64_t fds) {
     }
     return {as_u64(lim.rlim_cur), as_u64(lim.rlim_cur) >= fds ? "" : note};
 }
+#endif
 
 }  // namespace compare

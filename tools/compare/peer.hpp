@@ -49,6 +49,7 @@ struct subject {
     std::string mechanism;   // kernel interface used here: "epoll", "io_uring", "poll", "kqueue"
     std::string fds_detail;  // how readiness and registration drive it
     std::function<std::unique_ptr<fd_loop>()> make_fd_loop;
+    std::string fds_unavailable = {};  // why readiness and registration cannot run on it here, or ""
     std::string echo_detail;  // how its echo server is built
     std::function<std::unique_ptr<echo_server>()> make_echo_server;
 };

@@ -3,12 +3,17 @@
 // with its reactor once, for its whole life) + async_wait(wait_read),
 // re-issued by each handler, and release() to let it go. Echo: the
 // async_read_some / async_write session of Asio's own echo server example.
+// On Windows the watched sockets are loopback TCP pairs, and readiness and
+// registration run only where release() works (release_unsupported()).
 #include "peer.hpp"
+#include "socketpair.hpp"
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#ifndef _WIN32
 #include <boost/asio/local/stream_protocol.hpp>
+#endif
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/version.hpp>
@@ -53,6 +58,44 @@ private:
     bool delivered_ = false;  // only the thread running the context touches it
 };
 
+// The sockets the fd scenarios watch (socketpair.hpp): AF_UNIX pairs on
+// POSIX, loopback TCP pairs on Windows, where an int holds the SOCKET.
+#ifdef _WIN32
+using watched_socket = asio::ip::tcp::socket;
+watched_socket::protocol_type watched_protocol() { return asio::ip::tcp::v4(); }
+watched_socket::native_handle_type native(int fd) { return as_socket(fd); }
+#else
+using watched_socket = asio::local::stream_protocol::socket;
+watched_socket::protocol_type watched_protocol() { return {}; }
+watched_socket::native_handle_type native(int fd) { return fd; }
+#endif
+
+#ifdef _WIN32
+// Why release() cannot hand a socket back here, or "". Asio ties a socket
+// to its io_context's completion port, and only FileReplaceCompletionInformation
+// (Windows 8.1 and later; Wine 8 lacks it) unties it. Without it a socket
+// stays bound to the first loop that watched it, and the fd scenarios
+// watch the same sockets from one fresh loop after another. Tried once, on
+// a socket pair of its own.
+std::string release_unsupported() {
+    std::array<int, 2> sv{};
+    if (nonblocking_socketpair(sv) != 0) return "no loopback socket pair to try release() on";
+    boost::system::error_code ec;
+    {
+        asio::io_context context;
+        watched_socket probe(context);
+        probe.assign(watched_protocol(), native(sv[0]), ec);
+        if (!ec) probe.release(ec);
+        if (ec && probe.is_open()) sv[0] = -1;  // still Asio's: its destructor closes it
+    }
+    for (const int fd : sv)
+        if (fd >= 0) close_socket(fd);
+    if (!ec) return "";
+    return "Asio's socket release() fails here (error " + std::to_string(ec.value()) +
+           "): it needs FileReplaceCompletionInformation, Windows 8.1 or later (not in Wine 8)";
+}
+#endif
+
 // One thread runs each context: concurrency hint 1, as Asio recommends.
 class asio_fds final : public fd_loop {
 public:
@@ -65,7 +108,7 @@ public:
         while (watchers_.size() <= token) watchers_.push_back(std::make_unique<watcher>(context_));
         watcher& w = *watchers_[token];
         w.token = token;
-        w.socket.assign(asio::local::stream_protocol(), fd);
+        w.socket.assign(watched_protocol(), native(fd));
         arm(w);
     }
     // Cancels the wait (its handler runs, aborted, in a later turn) and
@@ -83,7 +126,7 @@ public:
 private:
     struct watcher {
         explicit watcher(asio::io_context& c) : socket(c) {}
-        asio::local::stream_protocol::socket socket;
+        watched_socket socket;
         std::uint32_t token = 0;
     };
 
@@ -101,6 +144,7 @@ private:
     std::vector<std::uint32_t>* readable_ = nullptr;
 };
 
+#ifdef UNIPOLL_COMPARE_WITH_ECHO
 class asio_echo final : public echo_server {
 public:
     void adopt(int fd) override {
@@ -145,6 +189,7 @@ private:
 
     asio::io_context context_{1};
 };
+#endif
 
 std::string asio_version() {
     constexpr int v = BOOST_ASIO_VERSION;  // XXYYZZ
@@ -160,6 +205,8 @@ constexpr const char* asio_mechanism =
     "epoll";
 #elif defined(BOOST_ASIO_HAS_KQUEUE)
     "kqueue";
+#elif defined(BOOST_ASIO_HAS_IOCP)
+    "iocp";
 #else
     "select";
 #endif
@@ -167,19 +214,28 @@ constexpr const char* asio_mechanism =
 }  // namespace
 
 subject asio_subject() {
-    return {.name = "asio",
-            .kind = subject_kind::peer,
-            .version = asio_version(),
-            .detail = "boost::asio::post to an io_context in run_one (reactor started)",
-            .backend = std::nullopt,
-            .make = [] { return std::make_unique<asio_loop>(); },
-            .mechanism = asio_mechanism,
-            .fds_detail = "socket::assign + async_wait(wait_read), re-issued by its handler / release(); "
-                          "run_one() or poll()",
-            .make_fd_loop = [] { return std::make_unique<asio_fds>(); },
-            .echo_detail = "tcp::socket per connection; async_read_some then async_write (Asio's echo example); "
-                           "run_one()",
-            .make_echo_server = [] { return std::make_unique<asio_echo>(); }};
+    subject s{.name = "asio",
+              .kind = subject_kind::peer,
+              .version = asio_version(),
+              .detail = "boost::asio::post to an io_context in run_one (reactor started)",
+              .backend = std::nullopt,
+              .make = [] { return std::make_unique<asio_loop>(); },
+              .mechanism = asio_mechanism,
+              .fds_detail = "socket::assign + async_wait(wait_read), re-issued by its handler / release(); "
+                            "run_one() or poll()",
+              .make_fd_loop = [] { return std::make_unique<asio_fds>(); },
+#ifdef UNIPOLL_COMPARE_WITH_ECHO
+              .echo_detail = "tcp::socket per connection; async_read_some then async_write (Asio's echo example); "
+                             "run_one()",
+              .make_echo_server = [] { return std::make_unique<asio_echo>(); }};
+#else
+              .echo_detail = echo_not_built,
+              .make_echo_server = nullptr};
+#endif
+#ifdef _WIN32
+    s.fds_unavailable = release_unsupported();
+#endif
+    return s;
 }
 
 }  // namespace compare

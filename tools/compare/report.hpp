@@ -73,6 +73,9 @@ struct report {
     std::vector<record> records;
     std::vector<goal> goals;
     std::vector<std::string> notes;
+    /// Scenarios asked for that this build leaves out, with the reason
+    /// (their rows say "skipped: <reason>").
+    std::vector<std::pair<std::string, std::string>> not_built;
     std::string picture;  // file name, or "" when none was drawn
     std::string picture_note;
 

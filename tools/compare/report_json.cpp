@@ -83,6 +83,7 @@ std::string to_json(const report& rep) {
     }
     root["goals"] = std::move(goals);
     root["notes"] = strings(rep.notes);
+    for (const auto& [scen, why] : rep.not_built) root["not_built"][scen] = why;
     root["picture"] = rep.picture;
     root["picture_note"] = rep.picture_note;
     return root.dump();
@@ -136,6 +137,8 @@ report from_json(const std::string& text) {
         }
     if (const auto* notes = root.find("notes"))
         for (const auto& n : notes->items()) rep.notes.push_back(n.as_string());
+    if (const auto* not_built = root.find("not_built"))
+        for (const auto& [k, v] : not_built->members()) rep.not_built.emplace_back(k, v.as_string());
     if (const auto* p = root.find("picture")) rep.picture = p->as_string();
     return rep;
 }

@@ -243,8 +243,9 @@ std::string render_markdown(const report& rep) {
                "against the peers](" + rep.picture + ")\n\n";
     else if (!rep.picture_note.empty())
         out += "## Picture\n\nNone: " + rep.picture_note + "\n\n";
-    if (!rep.notes.empty()) {
+    if (!rep.notes.empty() || !rep.not_built.empty()) {
         out += "## Notes\n\n";
+        for (const auto& [scen, why] : rep.not_built) out += "- Scenario " + scen + " not run: " + why + "\n";
         for (const auto& n : rep.notes) out += "- " + n + "\n";
     }
     return out;

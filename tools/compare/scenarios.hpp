@@ -22,7 +22,9 @@ record measure_nonblocking_poll(const subject&, const options&);
 std::vector<record> measure_readiness(const subject&, const options&);
 std::vector<record> measure_registration(const subject&, const options&);
 
+#ifdef UNIPOLL_COMPARE_WITH_ECHO
 // scenarios_echo.cpp: through the echo_server. One record per connection count.
 std::vector<record> measure_echo(const subject&, const options&);
+#endif
 
 }  // namespace compare

@@ -152,9 +152,26 @@ std::vector<record> over_sizes(const char* scen, const char* size_key, const sub
     return out;
 }
 
+// A row that says the subject cannot watch the scenarios' sockets here
+// (subject::fds_unavailable), for one cell asked for.
+record unavailable(const char* scen, const subject& s, const std::vector<std::pair<const char*, std::uint64_t>>& cell) {
+    record r = make_record(scen, s);
+    for (const auto& [key, n] : cell) r.values[key] = static_cast<double>(n);
+    r.note = "skipped: " + s.fds_unavailable;
+    return r;
+}
+
 }  // namespace
 
 std::vector<record> measure_readiness(const subject& s, const options& o) {
+    if (!s.fds_unavailable.empty()) {
+        std::vector<record> out;
+        for (const std::uint64_t registered : o.registered)
+            for (const std::uint64_t ready : o.ready)
+                if (ready <= registered)
+                    out.push_back(unavailable(scenario::readiness, s, {{"registered", registered}, {"ready", ready}}));
+        return out;
+    }
     return over_sizes(scenario::readiness, "registered", s, o,
                       [&](const socket_fds& fds, std::uint64_t registered, std::vector<record>& out) {
                           for (const std::uint64_t ready : o.ready) {
@@ -169,6 +186,11 @@ std::vector<record> measure_readiness(const subject& s, const options& o) {
 }
 
 std::vector<record> measure_registration(const subject& s, const options& o) {
+    if (!s.fds_unavailable.empty()) {
+        std::vector<record> out;
+        for (const std::uint64_t n : o.registered) out.push_back(unavailable(scenario::registration, s, {{"fds", n}}));
+        return out;
+    }
     return over_sizes(scenario::registration, "fds", s, o,
                       [&](const socket_fds& fds, std::uint64_t n, std::vector<record>& out) {
                           record r = repeated(scenario::registration, s, o.runs,

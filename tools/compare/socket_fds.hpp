@@ -6,8 +6,6 @@
 
 #include "socketpair.hpp"
 
-#include <unistd.h>
-
 #include <array>
 #include <cerrno>
 #include <string>
@@ -31,21 +29,15 @@ public:
         }
     }
     ~socket_fds() {
-        for (const int fd : fds_) ::close(fd);
+        for (const int fd : fds_) close_socket(fd);
     }
     socket_fds(const socket_fds&) = delete;
     socket_fds& operator=(const socket_fds&) = delete;
 
     int fd(std::size_t i) const { return fds_[i]; }
-    void make_ready(std::size_t i) const {
-        const char byte = 'x';
-        [[maybe_unused]] const auto n = ::write(fds_[i ^ 1], &byte, 1);
-    }
+    void make_ready(std::size_t i) const { (void)send_byte(fds_[i ^ 1]); }
     /// Reads the byte make_ready() wrote; false if there was none.
-    bool drain(std::size_t i) const {
-        char byte = 0;
-        return ::read(fds_[i], &byte, 1) == 1;
-    }
+    bool drain(std::size_t i) const { return recv_byte(fds_[i]); }
 
 private:
     std::vector<int> fds_;

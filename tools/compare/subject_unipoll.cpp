@@ -1,8 +1,11 @@
 // unipoll itself as a subject (wake_loop, fd_loop, echo_server), plus the
 // list of subjects to measure.
-#include "echo_io.hpp"
 #include "peer.hpp"
 #include "socketpair.hpp"
+
+#ifdef UNIPOLL_COMPARE_WITH_ECHO
+#include "echo_io.hpp"
+#endif
 
 #include <array>
 #include <cerrno>
@@ -73,6 +76,7 @@ private:
     std::array<unipoll::event, 256> events_{};
 };
 
+#ifdef UNIPOLL_COMPARE_WITH_ECHO
 // The echo server a user would write: each connection registered for
 // reading (level), one read and one write per readable socket.
 class unipoll_echo_server final : public echo_server {
@@ -108,6 +112,7 @@ private:
     std::array<unipoll::event, 256> events_{};
     std::array<char, 65536> buffer_{};
 };
+#endif
 
 }  // namespace
 
@@ -134,8 +139,12 @@ std::vector<subject> unipoll_subjects() {
         s.mechanism = b == unipoll::backend::kqueue_pipe ? "kqueue" : std::string(unipoll::name(b));
         s.fds_detail = "add(fd, read, level) / remove(fd); poll(forever), or poll(0) after registration";
         s.make_fd_loop = [b] { return std::make_unique<unipoll_fd_loop>(b); };
+#ifdef UNIPOLL_COMPARE_WITH_ECHO
         s.echo_detail = "add(fd, read, level) per connection; poll(forever); one read and one write per event";
         s.make_echo_server = [b] { return std::make_unique<unipoll_echo_server>(b); };
+#else
+        s.echo_detail = echo_not_built;
+#endif
         out.push_back(std::move(s));
     }
     return out;

@@ -5,6 +5,10 @@
 #include <chrono>
 #include <cstdint>
 
+#if defined(_MSC_VER) && !defined(__clang__)
+#include <intrin.h>
+#endif
+
 namespace compare {
 
 using clock_type = std::chrono::steady_clock;
@@ -21,6 +25,10 @@ inline void cpu_relax() noexcept {
     __builtin_ia32_pause();
 #elif defined(__aarch64__)
     asm volatile("yield");
+#elif defined(_M_X64) || defined(_M_IX86)
+    _mm_pause();  // MSVC: no GNU builtins or inline asm
+#elif defined(_M_ARM64)
+    __yield();
 #endif
 }
 
