@@ -188,7 +188,9 @@ int main(int argc, char** argv) {
     if (argc == 3 && std::strcmp(argv[1], "--child") == 0) return child(argv[2]);
     int rounds = 200;
     if (argc == 3 && std::strcmp(argv[1], "--rounds") == 0) rounds = std::atoi(argv[2]);
-    if (argc != 1 && argc != 3) {
+    // Anything else is refused: a child that misread its "--child" would
+    // otherwise measure, and spawn children, itself.
+    else if (argc != 1) {
         std::fprintf(stderr, "usage: %s [--rounds N]\n", argv[0]);
         return 2;
     }
