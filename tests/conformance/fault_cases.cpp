@@ -217,11 +217,10 @@ CONFORMANCE_CASE(every_negative_timeout_waits_forever) {
             p.wake();
             BOOST_REQUIRE(bg.finished_within(patience));
             const polled& r = bg.result();
+            // Still running 50 ms after it was started, and ended by the
+            // wake. (Its own elapsed time says nothing here: on a loaded
+            // machine the thread may begin polling just before the wake.)
             BOOST_CHECK(r.result.woken);
-            BOOST_CHECK_MESSAGE(r.elapsed >= 40ms,
-                                "returned after "
-                                    << std::chrono::duration_cast<std::chrono::microseconds>(r.elapsed).count()
-                                    << " us, before the wake");
         }
     }
     check_poller_still_works(p);
