@@ -118,8 +118,7 @@ void io_uring_backend::kick() {
     stat_counters::bump(stats.syscalls, waker_.post());
 }
 
-void io_uring_backend::forget(int fd, fd_state& st) {
-    (void)fd;
+void io_uring_backend::forget(fd_state& st) noexcept {
     st.live = 0;
     st.multishot = false;
     st.watching = false;
@@ -160,7 +159,7 @@ void io_uring_backend::add(int fd, interest what, std::uint64_t token, trigger h
     registration& r = regs_.insert(fd, what, token, how);
     r.file_dev = id.dev;
     r.file_ino = id.ino;
-    forget(fd, st);
+    forget(st);
     if (dead) cancel_now(dead);
     if (what != interest::none) {
         queue(fd);
@@ -177,7 +176,7 @@ void io_uring_backend::modify(int fd, interest what, std::uint64_t token, trigge
     fd_state& st = states_[static_cast<std::size_t>(fd)];
     pending_.reserve(pending_.size() + 1);
     const std::uint64_t old = st.live;
-    forget(fd, st);
+    forget(st);
     if (r->file_dev != id.dev || r->file_ino != id.ino) {
         regs_.erase(fd);
         if (old) cancel_now(old);
@@ -205,7 +204,7 @@ void io_uring_backend::remove(int fd) {
     fd_state& st = states_[static_cast<std::size_t>(fd)];
     const std::uint64_t live = st.live;
     regs_.erase(fd);
-    forget(fd, st);  // a queued arming is skipped: the fd has no registration
+    forget(st);  // a queued arming is skipped: the fd has no registration
     if (live) cancel_now(live);
 }
 

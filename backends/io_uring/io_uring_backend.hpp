@@ -71,14 +71,14 @@ private:
     void queue(int fd);
     void kick();
     void cancel_now(std::uint64_t key);
-    void forget(int fd, fd_state& st);
+    static void forget(fd_state& st) noexcept;
 
     // --- io_uring_wait.cpp (mu_ held)
     wait_result wait_blocking(std::span<event> out, std::chrono::nanoseconds timeout);
     void collect(std::span<event> out, wait_result& r, bool blocking);
     void reap(std::span<event> out, wait_result& r);
     bool take(const io_uring_cqe& c, std::span<event> out, wait_result& r);
-    bool place(int fd, fd_state& st, const event& ev, std::span<event> out, wait_result& r);
+    bool place(fd_state& st, const event& ev, std::span<event> out, wait_result& r) const;
     bool submit_pending(bool blocking);
     bool arm(int fd, registration& reg, fd_state& st);
     io_uring_sqe* next_sqe();

@@ -163,7 +163,7 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
         }
         return true;
     }
-    if (!place(fd, st, ev, out, r)) return false;
+    if (!place(st, ev, out, r)) return false;
     if (ended) st.live = 0;
     if (c.res < 0) {
         reg->armed = false;  // the poll failed (a closed fd): modify() arms it again
@@ -194,9 +194,8 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
 
 // Several CQEs of one fd in one poll (a multishot poll that fired twice)
 // make one event.
-bool io_uring_backend::place(int fd, fd_state& st, const event& ev, std::span<event> out,
-                             wait_result& r) {
-    (void)fd;
+bool io_uring_backend::place(fd_state& st, const event& ev, std::span<event> out,
+                             wait_result& r) const {
     if (st.pass == pass_) {
         event& e = out[st.index];
         e.readable |= ev.readable;
@@ -340,7 +339,7 @@ void io_uring_backend::recover_dropped() {
     regs_.for_each([&](int fd, registration& reg) {
         regs_.renew(reg);
         fd_state& st = states_[static_cast<std::size_t>(fd)];
-        forget(fd, st);
+        forget(st);
         if (reg.what != interest::none && reg.armed) queue(fd);
     });
     work_pending_.store(true, std::memory_order_relaxed);

@@ -72,7 +72,7 @@ void check_remove_close_under_traffic(unipoll::poller& p, trigger how) {
             while (!stop.load()) {
                 {
                     std::lock_guard lk(write_mu);
-                    if (peer >= 0) (void)::send(peer, &byte, 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+                    if (peer >= 0) (void)::send(peer, &byte, 1, MSG_DONTWAIT);
                 }
                 std::this_thread::yield();
             }
