@@ -118,11 +118,7 @@ void io_uring_backend::kick() {
     stat_counters::bump(stats.syscalls, waker_.post());
 }
 
-void io_uring_backend::forget(fd_state& st) noexcept {
-    st.live = 0;
-    st.multishot = false;
-    st.watching = false;
-}
+void io_uring_backend::forget(fd_state& st) noexcept { st.live = 0; }
 
 // Eager cancellation, from whichever thread calls remove()/modify()/add():
 // the file must be released when remove() returns, with nobody polling

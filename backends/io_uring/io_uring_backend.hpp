@@ -1,10 +1,13 @@
 // The io_uring backend (docs/io_uring.md): readiness through POLL_ADD
 // requests, the wake event through a multishot poll on an eventfd.
 //
-//   level    one-shot POLL_ADD, re-armed for each delivery by the next poll,
-//            so the readiness it checks is that of the next poll
-//   edge     multishot POLL_ADD, re-armed when a CQE lacks IORING_CQE_F_MORE
-//   oneshot  one-shot POLL_ADD, not re-armed until modify()
+//   every trigger: a multishot POLL_ADD, armed once (again only if the
+//            kernel ends it: a full CQ, a thread exit)
+//   level    a reported fd is checked again by every later poll with
+//            poll(2), until it is not ready
+//   edge     each CQE is an event
+//   oneshot  the first CQE to report is the event; the poll is cancelled
+//            until modify()
 //
 // Who submits: only threads that poll. add() and modify() queue the arming
 // of a registration for the next poll (and kick a thread asleep in the
@@ -25,6 +28,8 @@
 #include "eventfd_waker.hpp"
 #include "registry.hpp"
 #include "ring.hpp"
+
+#include <poll.h>
 
 #include <atomic>
 #include <mutex>
@@ -57,10 +62,8 @@ private:
     // work queued for it, and where the current poll placed its event.
     struct fd_state {
         std::uint64_t live = 0;   // key of the poll request in the kernel (0: none)
-        bool multishot = false;   // that request is multishot (edge, or a watch)
-        bool watching = false;    // a level/oneshot registration waits through a
-                                  // multishot poll (see take(): RDHUP, write-only)
         bool queued = false;      // fd is in pending_
+        bool in_ready = false;    // fd is in ready_
         std::uint32_t pass = 0;   // the poll that last placed an event for fd,
         std::uint32_t index = 0;  // and where in its `out`
     };
@@ -79,6 +82,7 @@ private:
     void reap(std::span<event> out, wait_result& r);
     bool take(const io_uring_cqe& c, std::span<event> out, wait_result& r);
     bool place(fd_state& st, const event& ev, std::span<event> out, wait_result& r) const;
+    void verify_ready(std::span<event> out, wait_result& r);
     bool submit_pending(bool blocking);
     bool arm(int fd, registration& reg, fd_state& st);
     io_uring_sqe* next_sqe();
@@ -94,14 +98,16 @@ private:
 
     // The one queue of pending submissions: fds whose registration needs a
     // poll request, and requests to cancel. Filled by anyone, turned into
-    // SQEs only by polls. A level fd placed by the current poll stays
-    // queued for the next one (arming re-checks readiness, and the caller
-    // drains the fd in between).
+    // SQEs only by polls.
     std::vector<int> pending_;
     std::vector<std::uint64_t> cancels_;
     bool cancel_all_ = false;
-    // Lock-free "nothing to do" for non-blocking polls: pending_ or
-    // cancels_ holds something.
+    // Level fds reported and not yet found not ready: every poll checks them
+    // (verify_ready), with `checks_` as its poll(2) array.
+    std::vector<int> ready_;
+    std::vector<pollfd> checks_;
+    // Lock-free "nothing to do" for non-blocking polls: the queue or ready_
+    // holds something.
     std::atomic<bool> work_pending_{false};
 
     // The wake poll: its key, the thread that armed it (its completions run

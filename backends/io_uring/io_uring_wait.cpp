@@ -8,6 +8,9 @@
 #include "errors.hpp"
 #include "poll_ops.hpp"
 
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 
@@ -34,10 +37,10 @@ wait_result io_uring_backend::wait(std::span<event> out, std::chrono::nanosecond
     std::lock_guard lock(mu_);
     wait_result r;
     collect(out, r, false);
-    // A level fd this poll reported stays queued for the next poll to check.
-    // A thread asleep in the kernel must report it too while it is ready,
-    // as on epoll, but no CQE will tell it: kick it.
-    if (in_kernel_ && !pending_.empty()) kick();
+    // A level fd this poll reported is re-checked by every later poll. A
+    // thread asleep in the kernel must report it too while it is ready, as
+    // on epoll, but no CQE will tell it: kick it.
+    if (in_kernel_ && !ready_.empty()) kick();
     return r;
 }
 
@@ -68,7 +71,7 @@ wait_result io_uring_backend::wait_blocking(std::span<event> out, std::chrono::n
         throw_error(-rc, kind(), "poll", no_fd, "io_uring_enter");
     }
     // Also re-checks the level fds that non-blocking polls reported while
-    // this thread slept: they are queued and were not placed by this poll.
+    // this thread slept.
     collect(out, r, true);
     return r;
 }
@@ -82,6 +85,10 @@ void io_uring_backend::collect(std::span<event> out, wait_result& r, bool blocki
     begin_pass();
     reap(out, r);
     if (submit_pending(blocking)) reap(out, r);
+    verify_ready(out, r);
+    work_pending_.store(!pending_.empty() || !cancels_.empty() || cancel_all_ || !ready_.empty() ||
+                            stalled_,
+                        std::memory_order_relaxed);
 }
 
 void io_uring_backend::begin_pass() {
@@ -112,7 +119,7 @@ void io_uring_backend::reap(std::span<event> out, wait_result& r) {
 // slot in `out` and there is none.
 bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_result& r) {
     const std::uint64_t key = c.user_data;
-    const bool more = (c.flags & IORING_CQE_F_MORE) != 0;
+    const bool ended = (c.flags & IORING_CQE_F_MORE) == 0;  // every poll here is multishot
     if (is_wake_key(key)) {
         // A replaced wake poll's CQEs are stale: the current one was armed
         // on the eventfd, which is never read and so always readable, and
@@ -123,7 +130,7 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
         // Ended by a full CQ, or -ECANCELED after the thread that armed it
         // exited: armed again by the next blocking poll, or at once by a
         // non-blocking one while a thread sleeps.
-        if (!more) wake_live_ = 0;
+        if (ended) wake_live_ = 0;
         return true;
     }
     if (key == cancel_key) return true;
@@ -131,16 +138,13 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
     if (!reg) return true;  // removed, modified or replaced since it was armed
     const int fd = registry::fd_of(key);
     fd_state& st = states_[static_cast<std::size_t>(fd)];
-    const bool ended = !st.multishot || !more;
     if (c.res == -ECANCELED) {
         // Not a cancellation of ours (the backend gives a registration a
         // new generation before it cancels its poll): the thread that armed
         // the poll has exited (6.x ends such a poll when it fires, older
         // kernels at the exit). A polling thread arms it again.
-        if (ended) {
-            st.live = 0;
-            queue(fd);
-        }
+        st.live = 0;
+        queue(fd);
         return true;
     }
     event ev{};
@@ -152,13 +156,11 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
     }
     if (!reportable(ev)) {
         // Only the POLLRDHUP the kernel adds to a write-only poll (the peer
-        // shut down its writing side). A one-shot poll armed again would
-        // complete at once, on every poll: wait for the next change of the
-        // file with a multishot poll instead (a "watch"), whose CQEs come
-        // only with new wakeups.
+        // shut down its writing side): nothing to report. The multishot
+        // poll waits on for the next wakeup; it does not fire again for a
+        // condition that merely lasts.
         if (ended) {
             st.live = 0;
-            if (!st.multishot) st.watching = true;
             queue(fd);
         }
         return true;
@@ -166,30 +168,77 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
     if (!place(st, ev, out, r)) return false;
     if (ended) st.live = 0;
     if (c.res < 0) {
-        reg->armed = false;  // the poll failed (a closed fd): modify() arms it again
+        reg->armed = false;  // the poll failed: modify() arms it again
         return true;
     }
-    if (reg->how == trigger::edge) {
-        if (ended) queue(fd);
-        return true;
-    }
-    if (st.watching) {
-        // The watch did its job; back to one-shot polls. It is cancelled
-        // under the old generation, so its later CQEs are stale.
-        st.watching = false;
-        if (!ended) {
-            cancels_.push_back(key);
-            regs_.renew(*reg);
-            st.live = 0;
-            st.multishot = false;
-        }
-    }
-    if (reg->how == trigger::level) {
-        queue(fd);  // re-checked by the next poll (this one placed it)
-    } else {
-        reg->armed = false;  // oneshot: until modify()
+    switch (reg->how) {
+        case trigger::level:
+            // Re-checked by every later poll until it is no longer ready.
+            if (!st.in_ready) {
+                ready_.push_back(fd);
+                st.in_ready = true;
+            }
+            if (ended) queue(fd);
+            break;
+        case trigger::edge:
+            if (ended) queue(fd);
+            break;
+        case trigger::oneshot:
+            reg->armed = false;  // until modify()
+            if (!ended) {
+                // Cancelled under the old generation, so later CQEs are
+                // stale. The kernel holds the poll until the next poll
+                // submits the cancellation: `live` keeps its key, so that a
+                // remove() before then cancels it at once.
+                regs_.renew(*reg);
+                cancels_.push_back(key);
+            }
+            break;
     }
     return true;
+}
+
+// Level fds reported by earlier polls: are they still ready? One poll(2)
+// with a zero timeout asks exactly the interest's events (the kernel adds
+// no POLLRDHUP there) by number, and holds no file afterwards. An fd this
+// poll placed from a CQE is current already; it is checked by the next one.
+void io_uring_backend::verify_ready(std::span<event> out, wait_result& r) {
+    checks_.clear();
+    std::size_t kept = 0;
+    for (const int fd : ready_) {
+        fd_state& st = states_[static_cast<std::size_t>(fd)];
+        const registration* reg = regs_.find(fd);
+        if (!reg || reg->how != trigger::level || reg->what == interest::none || !reg->armed) {
+            st.in_ready = false;
+            continue;
+        }
+        ready_[kept++] = fd;
+        if (st.pass != pass_)
+            checks_.push_back(pollfd{fd, static_cast<short>(poll_mask(reg->what)), 0});
+    }
+    ready_.resize(kept);
+    if (checks_.empty()) return;
+    stat_counters::bump(stats.syscalls);
+    // EINTR or ENOMEM: the fds stay for the next poll to check.
+    if (::poll(checks_.data(), checks_.size(), 0) < 0) return;
+    bool dropped = false;
+    for (const pollfd& c : checks_) {
+        fd_state& st = states_[static_cast<std::size_t>(c.fd)];
+        const registration* reg = regs_.find(c.fd);
+        // Not ready any more (the registration's poll reports the next
+        // change), or closed without remove() (POLLNVAL).
+        if (c.revents == 0 || (c.revents & POLLNVAL)) {
+            st.in_ready = false;
+            dropped = true;
+            continue;
+        }
+        // No room: reported by a later poll, which checks it again.
+        if (!place(st, to_event(reg->token, reg->what, static_cast<unsigned>(c.revents)), out, r)) break;
+    }
+    if (dropped)
+        ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
+                                    [&](int fd) { return !states_[static_cast<std::size_t>(fd)].in_ready; }),
+                     ready_.end());
 }
 
 // Several CQEs of one fd in one poll (a multishot poll that fired twice)
@@ -226,9 +275,15 @@ bool io_uring_backend::submit_pending(bool blocking) {
         }
     }
     std::size_t done = 0;
-    while (!stalled && done < cancels_.size())
-        if (prep_cancel(cancels_[done])) ++done;
-        else stalled = true;
+    for (; !stalled && done < cancels_.size(); ++done) {
+        const std::uint64_t key = cancels_[done];
+        if (!prep_cancel(key)) {
+            stalled = true;
+            break;
+        }
+        fd_state& st = states_[static_cast<std::size_t>(registry::fd_of(key))];
+        if (st.live == key) st.live = 0;
+    }
     cancels_.erase(cancels_.begin(), cancels_.begin() + static_cast<std::ptrdiff_t>(done));
 
     // The wake poll's completions run in the thread that armed it, so the
@@ -249,9 +304,6 @@ bool io_uring_backend::submit_pending(bool blocking) {
         }
     }
 
-    // A level fd that this poll placed stays queued for the next poll;
-    // everything else is armed now (a thread asleep in the kernel may be
-    // waiting for it).
     std::size_t kept = 0;
     for (const int fd : pending_) {
         fd_state& st = states_[static_cast<std::size_t>(fd)];
@@ -260,9 +312,8 @@ bool io_uring_backend::submit_pending(bool blocking) {
             st.queued = false;  // removed since it was queued
             continue;
         }
-        const bool placed_level = reg->how == trigger::level && st.pass == pass_;
-        if (!placed_level && !stalled && !arm(fd, *reg, st)) stalled = true;
-        if (placed_level || stalled) {
+        if (stalled || !arm(fd, *reg, st)) {
+            stalled = true;
             pending_[kept++] = fd;
             continue;
         }
@@ -277,27 +328,33 @@ bool io_uring_backend::submit_pending(bool blocking) {
         if (ring_.submit() < 0) stalled = true;
     }
     stalled_ = stalled;
-    work_pending_.store(!pending_.empty() || !cancels_.empty() || cancel_all_ || stalled,
-                        std::memory_order_relaxed);
     return submitted;
 }
 
-// The poll request the registration needs, unless the kernel has it.
-// False when the SQ is full and the kernel takes no more now.
+// The poll request the registration needs, unless the kernel has it: a
+// multishot poll for every trigger, so that a request, once armed, stays on
+// the file it was armed on. False when the SQ is full and the kernel takes
+// no more now.
 bool io_uring_backend::arm(int fd, registration& reg, fd_state& st) {
     if (reg.what == interest::none || !reg.armed) return true;
     const std::uint64_t key = registry::key(fd, reg.gen);
     if (st.live == key) return true;
+    // A poll is armed by number. If the fd was closed without remove() and
+    // its number given to another file, the poll would watch, and hold
+    // open, a file nobody registered: that registration stays silent until
+    // the number is remove()d or add()ed again.
+    struct stat sb {};
+    stat_counters::bump(stats.syscalls);
+    if (::fstat(fd, &sb) != 0 || static_cast<std::uint64_t>(sb.st_dev) != reg.file_dev ||
+        static_cast<std::uint64_t>(sb.st_ino) != reg.file_ino) {
+        reg.armed = false;
+        return true;
+    }
     io_uring_sqe* s = next_sqe();
     if (!s) return false;
-    const bool multishot = reg.how == trigger::edge || st.watching;
-    if (multishot)
-        io_uring_prep_poll_multishot(s, fd, poll_mask(reg.what));
-    else
-        io_uring_prep_poll_add(s, fd, poll_mask(reg.what));
+    io_uring_prep_poll_multishot(s, fd, poll_mask(reg.what));
     io_uring_sqe_set_data64(s, key);
     st.live = key;
-    st.multishot = multishot;
     return true;
 }
 

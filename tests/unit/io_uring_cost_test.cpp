@@ -90,7 +90,10 @@ BOOST_AUTO_TEST_CASE(add_remove_pairs_before_a_poll) {
     BOOST_CHECK_LE(per_pair, 2.05);
 }
 
-// Armed by a poll in between, each remove() cancels its poll with one enter.
+// Armed by a poll in between (after an fstat that checks the number still
+// names the file that was added), each remove() cancels its poll with one
+// enter: add()'s fstat, the arm's fstat, the cancel, and a 1/1024 share of
+// the submission.
 BOOST_AUTO_TEST_CASE(add_remove_pairs_around_a_poll) {
     raise_fd_limit();
     auto pairs = socket_pairs(1000);
@@ -103,7 +106,7 @@ BOOST_AUTO_TEST_CASE(add_remove_pairs_around_a_poll) {
     });
     const double per_pair = static_cast<double>(calls) / static_cast<double>(pairs.size());
     BOOST_TEST_MESSAGE("add, poll(0), remove: " << per_pair << " syscalls per pair, " << counted_by());
-    BOOST_CHECK_LE(per_pair, 2.05);
+    BOOST_CHECK_LE(per_pair, 3.05);
 }
 
 // An empty poll(0) reads the mapped CQ and takes no lock: zero syscalls,
@@ -146,8 +149,9 @@ BOOST_AUTO_TEST_CASE(empty_nonblocking_poll_beside_raw_peek) {
 }
 
 // The first poll after 10,000 add()s arms them all, 1024 per io_uring_enter
-// (the SQ's size), and nothing else: the ring is sized once and never
-// replaced (the process keeps the same io_uring descriptor). The next poll(0) costs nothing; readiness then reaches every fd.
+// (the SQ's size), each after an fstat that checks the number still names
+// the file that was added, and nothing else: the ring is sized once and
+// never replaced (the process keeps the same io_uring descriptor). The next poll(0) costs nothing; readiness then reaches every fd.
 BOOST_AUTO_TEST_CASE(first_poll_after_ten_thousand_adds) {
     const rlim_t limit = raise_fd_limit();
     const std::size_t n_pairs = std::min<std::size_t>(5000, limit > 200 ? (limit - 100) / 2 : 0);
@@ -172,7 +176,7 @@ BOOST_AUTO_TEST_CASE(first_poll_after_ten_thousand_adds) {
     std::printf("first poll after %zu add()s: %.2f ms, %llu syscalls (%s); next poll(0): %llu\n", fds,
                 std::chrono::duration<double, std::milli>(took).count(),
                 static_cast<unsigned long long>(first), counted_by(), static_cast<unsigned long long>(next));
-    BOOST_CHECK_LE(first, (fds + 1023) / 1024);
+    BOOST_CHECK_LE(first, fds + (fds + 1023) / 1024);
     BOOST_CHECK_EQUAL(next, 0u);
     BOOST_CHECK_MESSAGE(io_uring_fds() == rings, "the poll replaced the io_uring instance");
 
