@@ -1,8 +1,9 @@
 // The polling side of the io_uring backend: the lock-free check of a
 // non-blocking poll with nothing to do, then under the lock: reap the CQ,
-// submit what is queued (re-arms, registrations, cancellations, the wake
-// poll) and reap what that submission completed at once; a blocking poll
-// with nothing to report then sleeps in io_uring_enter without the lock.
+// submit what is queued (registrations to arm, cancellations, the wake
+// poll), reap what that submission completed at once, and check the level
+// fds reported earlier; a blocking poll with nothing to report then sleeps
+// in io_uring_enter without the lock.
 #include "io_uring_backend.hpp"
 
 #include "errors.hpp"
@@ -76,11 +77,10 @@ wait_result io_uring_backend::wait_blocking(std::span<event> out, std::chrono::n
     return r;
 }
 
-// Reap, submit what is queued, reap what the submission completed at once.
-// A poll armed on a ready fd posts its CQE before io_uring_enter returns
-// (inline, or by task work run on the way back to user space), and no
-// other thread reaps meanwhile: this poll reports every queued level fd
-// that is still ready.
+// Reap, submit what is queued, reap what the submission completed at once
+// (a poll armed on a ready fd posts its CQE before io_uring_enter returns,
+// by task work run on the way back to user space), check the level fds.
+// No other thread reaps meanwhile.
 void io_uring_backend::collect(std::span<event> out, wait_result& r, bool blocking) {
     begin_pass();
     reap(out, r);
