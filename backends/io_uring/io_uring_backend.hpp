@@ -1,16 +1,27 @@
 // The io_uring backend (docs/io_uring.md): readiness through POLL_ADD
 // requests, the wake event through a multishot poll on an eventfd.
 //
-//   level    one-shot POLL_ADD, re-armed for each delivery; the re-arm is
-//            submitted by the next poll (with its wait, when it blocks), so
-//            the readiness it checks is that of the next poll
-//   edge     multishot POLL_ADD, re-armed when a CQE lacks IORING_CQE_F_MORE
-//   oneshot  one-shot POLL_ADD, not re-armed until modify()
+//   every trigger: a multishot POLL_ADD, armed once (again only if the
+//            kernel ends it: a full CQ, a thread exit)
+//   level    a reported fd is checked again by every later poll with
+//            poll(2), until it is not ready
+//   edge     each CQE is an event
+//   oneshot  the first CQE to report is the event; the poll is cancelled
+//            until modify()
 //
-// Locking: `sq_mu_` guards SQ production, the registry and the re-arm list;
-// `cq_mu_` guards CQ consumption and is released by the blocking poller
-// while it sleeps inside io_uring_enter, so non-blocking polls and
-// registrations proceed meanwhile. Order: cq_mu_ before sq_mu_.
+// Who submits: only threads that poll. add() and modify() queue the arming
+// of a registration for the next poll (and kick a thread asleep in the
+// kernel so that it is that poll); remove() and modify() cancel what the
+// kernel holds at once, from their own thread, with requests that complete
+// inline; the blocking poller arms the wake poll. A thread that never polls
+// therefore owns no request, and no completion task work (which the kernel
+// runs in the thread that submitted the request) ever lands on it.
+//
+// Locking: one mutex guards the ring, the registry and the queues; the
+// blocking poller drops it while it sleeps in io_uring_enter, so the other
+// threads poll, register and remove meanwhile. Every SQE is submitted
+// before the mutex is released, so the SQ holds no one else's requests
+// when a thread fills it.
 #pragma once
 
 #include "backend_impl.hpp"
@@ -18,7 +29,9 @@
 #include "registry.hpp"
 #include "ring.hpp"
 
-#include <memory>
+#include <poll.h>
+
+#include <atomic>
 #include <mutex>
 #include <vector>
 
@@ -26,7 +39,7 @@ namespace unipoll::detail::uring {
 
 class io_uring_backend final : public backend_impl {
 public:
-    io_uring_backend();  // creates the ring and proves the wake poll works
+    io_uring_backend();  // creates the ring and proves that multishot polls work
     ~io_uring_backend() override;
 
     backend kind() const noexcept override { return backend::io_uring; }
@@ -40,64 +53,78 @@ public:
     void post() noexcept override;
     bool saturate_wake_for_testing() override;
 
+    // Tests only: what a poll does when the kernel reports dropped CQEs
+    // (-EBADR).
+    void simulate_dropped_completions_for_testing();
+
 private:
-    // --- submission side (sq_mu_ held)
-    io_uring_sqe* next_sqe();
-    void reserve(int fd, std::string_view op, unsigned n);
-    void arm(int fd, const registration& r);
-    void arm_wake();
-    void cancel(std::uint64_t key);
-    void retire(int fd, registration& r);
-    void flush_rearms(std::vector<std::uint64_t>& keys);
-    void submit_now();
-    void note_size();
-    void probe_wake_poll();
-
-    // --- completion side (cq_mu_ and sq_mu_ held)
-    wait_result poll_now(std::span<event> out);
-    wait_result wait_blocking(std::unique_lock<std::mutex>& cq, std::span<event> out,
-                              std::chrono::nanoseconds timeout);
-    void begin_pass();
-    void reap(std::span<event> out, wait_result& r);
-    bool take(const completion& c, bool from_old_ring, std::span<event> out, wait_result& r);
-    bool place(int fd, const event& ev, std::span<event> out, wait_result& r);
-    void maybe_grow();
-    void replace_ring(unsigned cq_entries);
-
-    std::mutex cq_mu_;
-    std::mutex sq_mu_;
-
-    eventfd_waker waker_;        // outlives the ring that polls it
-    std::unique_ptr<ring> ring_;  // replaced (grown) only with both locks held and nobody in the kernel
-    registry regs_;
-
-    // Keys whose poll ended and must be armed again, turned into SQEs by a
-    // poll and skipped if stale by then. Level re-arms wait for the next
-    // poll (arming checks readiness, and the caller may drain the fd
-    // first). The others (the wake poll, a multishot that ended, a poll
-    // cancelled by a thread exit, a failed update) cannot wait when a
-    // non-blocking poll finds them: a thread may be asleep in the kernel
-    // counting on that poll.
-    std::vector<std::uint64_t> level_rearms_;
-    std::vector<std::uint64_t> rearms_;
-
-    // CQEs drained from a ring that was replaced, delivered before the new
-    // ring's; their polls were armed afresh on the new ring.
-    std::vector<completion> carried_;
-    std::size_t carried_pos_ = 0;
-
-    // Per fd: the reap pass that last placed an event for it, and where, so
-    // that several CQEs of one fd in one poll make one event.
-    struct placed {
-        std::uint32_t pass = 0;
-        std::uint32_t index = 0;
+    // Per fd, beside the registry: the request the kernel holds for it, the
+    // work queued for it, and where the current poll placed its event.
+    struct fd_state {
+        std::uint64_t live = 0;   // key of the poll request in the kernel (0: none)
+        bool queued = false;      // fd is in pending_
+        bool in_ready = false;    // fd is in ready_
+        std::uint32_t pass = 0;   // the poll that last placed an event for fd,
+        std::uint32_t index = 0;  // and where in its `out`
     };
-    std::vector<placed> placed_;
-    std::uint32_t pass_ = 0;
 
-    bool in_kernel_ = false;     // cq_mu_: a blocking poller sleeps in io_uring_enter on ring_
-    bool grow_wanted_ = false;   // sq_mu_: the CQ is small for the registrations
-    bool grow_failed_ = false;   // sq_mu_: a bigger ring could not be created
+    // --- io_uring_backend.cpp (mu_ held)
+    void probe();
+    fd_state& state(int fd);
+    void queue(int fd);
+    void kick();
+    void cancel_now(std::uint64_t key);
+    static void forget(fd_state& st) noexcept;
+
+    // --- io_uring_wait.cpp (mu_ held)
+    wait_result wait_blocking(std::span<event> out, std::chrono::nanoseconds timeout);
+    void collect(std::span<event> out, wait_result& r, bool blocking);
+    void reap(std::span<event> out, wait_result& r);
+    bool take(const io_uring_cqe& c, std::span<event> out, wait_result& r);
+    bool place(fd_state& st, const event& ev, std::span<event> out, wait_result& r) const;
+    void verify_ready(std::span<event> out, wait_result& r);
+    bool submit_pending(bool blocking);
+    bool arm(int fd, registration& reg, fd_state& st);
+    io_uring_sqe* next_sqe();
+    bool prep_cancel(std::uint64_t key);
+    void recover_dropped();
+    void begin_pass();
+
+    std::mutex mu_;
+    eventfd_waker waker_;  // outlives the ring that polls it
+    ring ring_;
+    registry regs_;
+    std::vector<fd_state> states_;
+
+    // The one queue of pending submissions: fds whose registration needs a
+    // poll request, and requests to cancel. Filled by anyone, turned into
+    // SQEs only by polls.
+    std::vector<int> pending_;
+    std::vector<std::uint64_t> cancels_;
+    bool cancel_all_ = false;
+    // Level fds reported and not yet found not ready: every poll checks them
+    // (verify_ready), with `checks_` as its poll(2) array.
+    std::vector<int> ready_;
+    std::vector<pollfd> checks_;
+    // Lock-free "nothing to do" for non-blocking polls: the queue or ready_
+    // holds something.
+    std::atomic<bool> work_pending_{false};
+
+    // The wake poll: its key, the thread that armed it (its completions run
+    // there), and a generation for its key.
+    std::uint64_t wake_live_ = 0;
+    std::uint64_t wake_owner_ = 0;
+    std::uint32_t wake_gen_ = 0;
+
+    // post() marks its eventfd write here; a kick (backend-internal) does
+    // not, so only user wakes are reported as wake events.
+    std::atomic<bool> wake_posted_{false};
+    bool kick_posted_ = false;  // a kick is on its way to the sleeper
+    bool in_kernel_ = false;    // a blocking poller sleeps (or is about to) in io_uring_enter
+
+    std::uint32_t pass_ = 0;
+    bool sq_dirty_ = false;  // SQEs were prepared since the last submission
+    bool stalled_ = false;   // the last submission left work the kernel would not take
 };
 
 }  // namespace unipoll::detail::uring

@@ -1,178 +1,150 @@
-// The waiting side of the io_uring backend: submit what is queued, sleep in
-// io_uring_enter without the CQ lock, reap CQEs into events, re-arm, and
-// replace the ring by a bigger one when the registrations outgrow its CQ.
+// The polling side of the io_uring backend: the lock-free check of a
+// non-blocking poll with nothing to do, then under the lock: reap the CQ,
+// submit what is queued (registrations to arm, cancellations, the wake
+// poll), reap what that submission completed at once, and check the level
+// fds reported earlier; a blocking poll with nothing to report then sleeps
+// in io_uring_enter without the lock.
 #include "io_uring_backend.hpp"
 
 #include "errors.hpp"
 #include "poll_ops.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 
 namespace unipoll::detail::uring {
 namespace {
 
-// The kernel's IORING_MAX_CQ_ENTRIES; IORING_SETUP_CLAMP caps requests there.
-constexpr unsigned max_cq = 65536;
+// The calling thread, as the owner of the wake poll. A number never given
+// to another thread: a new thread may reuse an exited one's stack, TLS
+// addresses and pthread_t, and a wake poll whose owner has exited
+// completes through the kernel's fallback work, a jiffy late.
+std::uint64_t this_thread() noexcept {
+    static std::atomic<std::uint64_t> threads{0};
+    thread_local const std::uint64_t id = threads.fetch_add(1, std::memory_order_relaxed) + 1;
+    return id;
+}
 
 }  // namespace
 
 wait_result io_uring_backend::wait(std::span<event> out, std::chrono::nanoseconds timeout) {
-    std::unique_lock cq(cq_mu_, std::defer_lock);
-    if (timeout.count() == 0) {
-        // Another thread is reaping right now; what is in the CQ is its to
-        // report, and a non-blocking poll must not wait for it.
-        if (!cq.try_lock()) return {};
-        return poll_now(out);
-    }
-    cq.lock();
-    return wait_blocking(cq, out, timeout);
-}
-
-// Zero syscalls unless SQEs or re-arms are queued or the kernel holds
-// completions back (overflow).
-wait_result io_uring_backend::poll_now(std::span<event> out) {
-    std::lock_guard sq(sq_mu_);
-    maybe_grow();
+    if (timeout.count() != 0) return wait_blocking(out, timeout);
+    // Nothing in the CQ, no overflow, nothing queued: nothing to report and
+    // nothing to submit, known without the lock or a syscall.
+    if (!work_pending_.load(std::memory_order_relaxed) && !ring_.ready_hint()) return {};
+    std::lock_guard lock(mu_);
     wait_result r;
-    // Re-arms left by the last poll go in first: arming checks readiness,
-    // so a level fd that is still ready completes at once and is reported
-    // now, and one that was drained meanwhile is not. The level re-arms
-    // this poll produces wait for the next poll for the same reason:
-    // submitted now, they would report the readiness of this moment later,
-    // after the caller may have drained the fd. The other re-arms go in at
-    // once (a sleeper may depend on them); they are rare.
-    flush_rearms(level_rearms_);
-    flush_rearms(rearms_);
-    const unsigned n = ring_->publish();
-    const bool fetch = ring_->needs_getevents();
-    // A poll armed on a ready fd posts its CQE before io_uring_enter
-    // returns (inline, or by task work run on the way back to user space),
-    // so the reap below sees it without IORING_ENTER_GETEVENTS.
-    if (n > 0 || fetch) (void)ring_->enter(n, 0, fetch ? IORING_ENTER_GETEVENTS : 0u);
-    begin_pass();
-    reap(out, r);
-    if (!rearms_.empty()) {
-        flush_rearms(rearms_);
-        submit_now();
-    }
+    collect(out, r, false);
+    // A level fd this poll reported is re-checked by every later poll. A
+    // thread asleep in the kernel must report it too while it is ready, as
+    // on epoll, but no CQE will tell it: kick it.
+    if (in_kernel_ && !ready_.empty()) kick();
     return r;
 }
 
-wait_result io_uring_backend::wait_blocking(std::unique_lock<std::mutex>& cq, std::span<event> out,
-                                            std::chrono::nanoseconds timeout) {
+wait_result io_uring_backend::wait_blocking(std::span<event> out, std::chrono::nanoseconds timeout) {
+    std::unique_lock lock(mu_);
     wait_result r;
-    ring* rg = nullptr;
-    unsigned to_submit = 0;
-    {
-        std::lock_guard sq(sq_mu_);
-        maybe_grow();
-        // The last poll's level re-arms are queued before the reap, so that
-        // the level re-arms this reap produces are left for the next poll.
-        flush_rearms(level_rearms_);
-        begin_pass();
-        reap(out, r);
-        flush_rearms(rearms_);
-        to_submit = ring_->publish();
-        if (r.count > 0 || r.wake_event) {
-            // Something to return without sleeping. The re-arms still go in
-            // now, without a wait: a level fd that is still ready completes
-            // during the submission, and reaping again (same pass, so an fd
-            // already placed is merged) reports it beside what was found.
-            // Returning without them would report only the CQEs that were
-            // waiting, and a ready level fd would miss this poll.
-            if (to_submit > 0) {
-                submit_now();
-                reap(out, r);
-            }
-            return r;
-        }
-        rg = ring_.get();
-    }
-    // Sleep without the CQ lock so that non-blocking polls keep reaping
-    // (and relay a wake they take). The ring is not replaced meanwhile:
-    // maybe_grow() waits for in_kernel_ to clear. One syscall submits the
-    // queued re-arms and waits, the timeout passed with EXT_ARG. The kernel
-    // submits before it waits, and the CQEs of re-arms on ready fds are
-    // posted by then, so they satisfy min_complete and are all reaped below.
+    collect(out, r, true);
+    if (r.count > 0 || r.wake_event) return r;
+    // Sleeping with work the kernel would not take (no memory for requests)
+    // could miss events for good; nothing has been reported yet.
+    if (stalled_) throw_usage(EAGAIN, kind(), "poll", no_fd, "io_uring takes no submissions now");
+    // Sleep without the lock, so that other threads poll, register and
+    // remove meanwhile. Every CQE posted from now on ends the wait, also
+    // one that a non-blocking poll takes first; one posted before the
+    // kernel starts waiting and taken by such a poll would not, which is
+    // why a non-blocking poll kicks while in_kernel_ is set.
     in_kernel_ = true;
-    cq.unlock();
-    const int rc = rg->enter(to_submit, 1, IORING_ENTER_GETEVENTS, timeout);
-    cq.lock();
+    kick_posted_ = false;
+    lock.unlock();
+    const int rc = ring_.wait(timeout);
+    lock.lock();
     in_kernel_ = false;
     if (rc == -EINTR) {
         r.interrupted = true;
+    } else if (rc == -EBADR) {
+        recover_dropped();
     } else if (rc < 0 && rc != -ETIME && rc != -EAGAIN && rc != -EBUSY) {
         throw_error(-rc, kind(), "poll", no_fd, "io_uring_enter");
     }
-    std::lock_guard sq(sq_mu_);
-    // Non-blocking polls may have reaped meanwhile; nothing is placed yet.
+    // Also re-checks the level fds that non-blocking polls reported while
+    // this thread slept.
+    collect(out, r, true);
+    return r;
+}
+
+// Reap, submit what is queued, reap what the submission completed at once
+// (a poll armed on a ready fd posts its CQE before io_uring_enter returns,
+// by task work run on the way back to user space), check the level fds.
+// No other thread reaps meanwhile.
+void io_uring_backend::collect(std::span<event> out, wait_result& r, bool blocking) {
     begin_pass();
     reap(out, r);
-    return r;
+    if (submit_pending(blocking)) reap(out, r);
+    verify_ready(out, r);
+    work_pending_.store(!pending_.empty() || !cancels_.empty() || cancel_all_ || !ready_.empty() ||
+                            stalled_,
+                        std::memory_order_relaxed);
 }
 
 void io_uring_backend::begin_pass() {
     if (++pass_ == 0) {
-        std::fill(placed_.begin(), placed_.end(), placed{});
+        for (fd_state& st : states_) st.pass = 0;
         pass_ = 1;
     }
 }
 
-// Adds to `out` what the CQ holds, within the current pass (begin_pass).
+// Adds to `out` what the CQ holds, within the current pass.
 void io_uring_backend::reap(std::span<event> out, wait_result& r) {
-    for (; carried_pos_ < carried_.size(); ++carried_pos_)
-        if (!take(carried_[carried_pos_], true, out, r)) return;
-    carried_.clear();
-    carried_pos_ = 0;
-
-    bool fetched = false;
-    for (;;) {
+    for (bool flushed = false;;) {
         bool full = false;
-        const unsigned n = ring_->consume([&](const io_uring_cqe& c) {
-            if (take({c.user_data, c.res, c.flags}, false, out, r)) return true;
+        const unsigned n = ring_.consume([&](const io_uring_cqe& c) {
+            if (take(c, out, r)) return true;
             full = true;
             return false;
         });
-        if (full || !ring_->needs_getevents() || (fetched && n == 0)) return;
+        if (full || !ring_.has_overflow() || (flushed && n == 0)) return;
         // CQEs wait in the kernel's overflow list (IORING_FEAT_NODROP):
         // move them into the CQ, which the CQEs just taken made room in.
-        (void)ring_->enter(0, 0, IORING_ENTER_GETEVENTS);
-        fetched = true;
+        if (ring_.flush_overflow() == -EBADR) recover_dropped();
+        flushed = true;
     }
 }
 
 // One CQE. Returns false, leaving it for the next poll, when it needs a new
 // slot in `out` and there is none.
-bool io_uring_backend::take(const completion& c, bool from_old_ring, std::span<event> out,
-                            wait_result& r) {
-    // A poll from a replaced ring was armed afresh on the current ring, so
-    // its CQEs only report; they never re-arm.
-    const bool may_rearm = !from_old_ring;
-    if (c.key == wake_key) {
-        if (c.res >= 0) r.wake_event = true;
-        // A multishot poll ends without IORING_CQE_F_MORE: on a full CQ, or
-        // with -ECANCELED when the thread that armed it exits.
-        if (may_rearm && !(c.flags & IORING_CQE_F_MORE)) rearms_.push_back(wake_key);
+bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_result& r) {
+    const std::uint64_t key = c.user_data;
+    const bool ended = (c.flags & IORING_CQE_F_MORE) == 0;  // every poll here is multishot
+    if (is_wake_key(key)) {
+        // A replaced wake poll's CQEs are stale: the current one was armed
+        // on the eventfd, which is never read and so always readable, and
+        // fired at once, standing for every post before it.
+        if (key != wake_live_) return true;
+        kick_posted_ = false;
+        if (wake_posted_.exchange(false)) r.wake_event = true;
+        // Ended by a full CQ, or -ECANCELED after the thread that armed it
+        // exited: armed again by the next blocking poll, or at once by a
+        // non-blocking one while a thread sleeps.
+        if (ended) wake_live_ = 0;
         return true;
     }
-    if (c.key == cancel_key) return true;
-    if (is_update_key(c.key)) {
-        // The one-shot poll completed before the update reached it (ENOENT,
-        // EALREADY): arm it again under the key modify() gave it.
-        const std::uint64_t k = updated_key(c.key);
-        if (const registration* reg = regs_.lookup(k); may_rearm && c.res < 0 && reg && reg->armed)
-            rearms_.push_back(k);
-        return true;
-    }
-    registration* reg = regs_.lookup(c.key);
+    if (key == cancel_key) return true;
+    registration* reg = regs_.lookup(key);
     if (!reg) return true;  // removed, modified or replaced since it was armed
+    const int fd = registry::fd_of(key);
+    fd_state& st = states_[static_cast<std::size_t>(fd)];
     if (c.res == -ECANCELED) {
-        // Not ours (we renew the generation before cancelling): the thread
-        // that armed the poll has exited (6.x ends such a poll when it
-        // fires; older kernels at the exit). Re-arm from this live thread
-        // under the same key.
-        if (may_rearm && reg->armed) rearms_.push_back(c.key);
+        // Not a cancellation of ours (the backend gives a registration a
+        // new generation before it cancels its poll): the thread that armed
+        // the poll has exited (6.x ends such a poll when it fires, older
+        // kernels at the exit). A polling thread arms it again.
+        st.live = 0;
+        queue(fd);
         return true;
     }
     event ev{};
@@ -182,29 +154,99 @@ bool io_uring_backend::take(const completion& c, bool from_old_ring, std::span<e
         ev.token = reg->token;
         ev.error = true;
     }
-    if (reportable(ev) && !place(registry::fd_of(c.key), ev, out, r)) return false;
-    if (c.res < 0) {
-        reg->armed = false;  // the poll failed; modify() arms it again
-    } else if (may_rearm) {
-        switch (reg->how) {
-            case trigger::level: level_rearms_.push_back(c.key); break;
-            case trigger::edge:
-                if (!(c.flags & IORING_CQE_F_MORE)) rearms_.push_back(c.key);
-                break;
-            case trigger::oneshot: reg->armed = false; break;
+    if (!reportable(ev)) {
+        // Only the POLLRDHUP the kernel adds to a write-only poll (the peer
+        // shut down its writing side): nothing to report. The multishot
+        // poll waits on for the next wakeup; it does not fire again for a
+        // condition that merely lasts.
+        if (ended) {
+            st.live = 0;
+            queue(fd);
         }
+        return true;
+    }
+    if (!place(st, ev, out, r)) return false;
+    if (ended) st.live = 0;
+    if (c.res < 0) {
+        reg->armed = false;  // the poll failed: modify() arms it again
+        return true;
+    }
+    switch (reg->how) {
+        case trigger::level:
+            // Re-checked by every later poll until it is no longer ready.
+            if (!st.in_ready) {
+                ready_.push_back(fd);
+                st.in_ready = true;
+            }
+            if (ended) queue(fd);
+            break;
+        case trigger::edge:
+            if (ended) queue(fd);
+            break;
+        case trigger::oneshot:
+            reg->armed = false;  // until modify()
+            if (!ended) {
+                // Cancelled under the old generation, so later CQEs are
+                // stale. The kernel holds the poll until the next poll
+                // submits the cancellation: `live` keeps its key, so that a
+                // remove() before then cancels it at once.
+                regs_.renew(*reg);
+                cancels_.push_back(key);
+            }
+            break;
     }
     return true;
 }
 
+// Level fds reported by earlier polls: are they still ready? One poll(2)
+// with a zero timeout asks exactly the interest's events (the kernel adds
+// no POLLRDHUP there) by number, and holds no file afterwards. An fd this
+// poll placed from a CQE is current already; it is checked by the next one.
+void io_uring_backend::verify_ready(std::span<event> out, wait_result& r) {
+    checks_.clear();
+    std::size_t kept = 0;
+    for (const int fd : ready_) {
+        fd_state& st = states_[static_cast<std::size_t>(fd)];
+        const registration* reg = regs_.find(fd);
+        if (!reg || reg->how != trigger::level || reg->what == interest::none || !reg->armed) {
+            st.in_ready = false;
+            continue;
+        }
+        ready_[kept++] = fd;
+        if (st.pass != pass_)
+            checks_.push_back(pollfd{fd, static_cast<short>(poll_mask(reg->what)), 0});
+    }
+    ready_.resize(kept);
+    if (checks_.empty()) return;
+    stat_counters::bump(stats.syscalls);
+    // EINTR or ENOMEM: the fds stay for the next poll to check.
+    if (::poll(checks_.data(), checks_.size(), 0) < 0) return;
+    bool dropped = false;
+    for (const pollfd& c : checks_) {
+        fd_state& st = states_[static_cast<std::size_t>(c.fd)];
+        const registration* reg = regs_.find(c.fd);
+        // Not ready any more (the registration's poll reports the next
+        // change), or closed without remove() (POLLNVAL).
+        if (c.revents == 0 || (c.revents & POLLNVAL)) {
+            st.in_ready = false;
+            dropped = true;
+            continue;
+        }
+        // No room: reported by a later poll, which checks it again.
+        if (!place(st, to_event(reg->token, reg->what, static_cast<unsigned>(c.revents)), out, r)) break;
+    }
+    if (dropped)
+        ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
+                                    [&](int fd) { return !states_[static_cast<std::size_t>(fd)].in_ready; }),
+                     ready_.end());
+}
+
 // Several CQEs of one fd in one poll (a multishot poll that fired twice)
 // make one event.
-bool io_uring_backend::place(int fd, const event& ev, std::span<event> out, wait_result& r) {
-    const auto i = static_cast<std::size_t>(fd);
-    if (i >= placed_.size()) placed_.resize(i + 1);
-    placed& p = placed_[i];
-    if (p.pass == pass_) {
-        event& e = out[p.index];
+bool io_uring_backend::place(fd_state& st, const event& ev, std::span<event> out,
+                             wait_result& r) const {
+    if (st.pass == pass_) {
+        event& e = out[st.index];
         e.readable |= ev.readable;
         e.writable |= ev.writable;
         e.hangup |= ev.hangup;
@@ -213,62 +255,151 @@ bool io_uring_backend::place(int fd, const event& ev, std::span<event> out, wait
     }
     if (r.count == out.size()) return false;
     out[r.count] = ev;
-    p = {pass_, static_cast<std::uint32_t>(r.count)};
+    st.pass = pass_;
+    st.index = static_cast<std::uint32_t>(r.count);
     ++r.count;
     return true;
 }
 
-void io_uring_backend::maybe_grow() {
-    if (!grow_wanted_ || in_kernel_) return;
-    grow_wanted_ = false;
-    const std::size_t need = 4 * regs_.size() + 64;
-    unsigned cq = ring_->cq_capacity();
-    while (cq < need && cq < max_cq) cq <<= 1;
-    if (cq <= ring_->cq_capacity()) return;
-    try {
-        replace_ring(cq);
-    } catch (const std::system_error&) {
-        // Keep the ring we have: a full CQ costs re-arms, not events.
-        grow_failed_ = true;
+// Turns the queue into SQEs and submits them. Returns whether anything was
+// submitted (its inline completions are then in the CQ).
+bool io_uring_backend::submit_pending(bool blocking) {
+    bool stalled = false;  // the kernel takes no more SQEs now
+    if (cancel_all_) {
+        if (io_uring_sqe* s = next_sqe()) {
+            io_uring_prep_cancel64(s, 0, IORING_ASYNC_CANCEL_ANY | IORING_ASYNC_CANCEL_ALL);
+            io_uring_sqe_set_data64(s, cancel_key);
+            cancel_all_ = false;
+        } else {
+            stalled = true;
+        }
     }
+    std::size_t done = 0;
+    for (; !stalled && done < cancels_.size(); ++done) {
+        const std::uint64_t key = cancels_[done];
+        if (!prep_cancel(key)) {
+            stalled = true;
+            break;
+        }
+        fd_state& st = states_[static_cast<std::size_t>(registry::fd_of(key))];
+        if (st.live == key) st.live = 0;
+    }
+    cancels_.erase(cancels_.begin(), cancels_.begin() + static_cast<std::ptrdiff_t>(done));
+
+    // The wake poll's completions run in the thread that armed it, so the
+    // blocking poller arms its own (a thread that polled before may be busy
+    // elsewhere, or gone). A non-blocking poll arms one only when it finds
+    // the wake poll ended while a thread sleeps.
+    const std::uint64_t self = this_thread();
+    if (!stalled && (blocking ? wake_live_ == 0 || wake_owner_ != self : wake_live_ == 0 && in_kernel_)) {
+        io_uring_sqe* s = nullptr;
+        if ((wake_live_ == 0 || prep_cancel(wake_live_)) && (s = next_sqe())) {
+            if (++wake_gen_ == 0) wake_gen_ = 1;
+            io_uring_prep_poll_multishot(s, waker_.fd(), POLLIN);
+            io_uring_sqe_set_data64(s, wake_key(wake_gen_));
+            wake_live_ = wake_key(wake_gen_);
+            wake_owner_ = self;
+        } else {
+            stalled = true;
+        }
+    }
+
+    std::size_t kept = 0;
+    for (const int fd : pending_) {
+        fd_state& st = states_[static_cast<std::size_t>(fd)];
+        registration* reg = regs_.find(fd);
+        if (!reg) {
+            st.queued = false;  // removed since it was queued
+            continue;
+        }
+        if (stalled || !arm(fd, *reg, st)) {
+            stalled = true;
+            pending_[kept++] = fd;
+            continue;
+        }
+        st.queued = false;
+    }
+    pending_.resize(kept);
+
+    bool submitted = false;
+    if (sq_dirty_ || ring_.unsubmitted() > 0) {
+        sq_dirty_ = false;
+        submitted = true;
+        if (ring_.submit() < 0) stalled = true;
+    }
+    stalled_ = stalled;
+    return submitted;
 }
 
-// A bigger CQ means a new ring (resizing in place, 6.13, needs
-// DEFER_TASKRUN). Both locks are held and nobody sleeps in the old ring.
-void io_uring_backend::replace_ring(unsigned cq_entries) {
-    auto next = std::make_unique<ring>(std::clamp(cq_entries / 4, 64u, 4096u), cq_entries, stats);
-
-    // Drain the old ring: its events are delivered before the new ring's.
-    for (bool fetched = false;;) {
-        const unsigned n = ring_->consume([&](const io_uring_cqe& c) {
-            carried_.push_back({c.user_data, c.res, c.flags});
-            return true;
-        });
-        if (!ring_->needs_getevents() || (fetched && n == 0)) break;
-        (void)ring_->enter(0, 0, IORING_ENTER_GETEVENTS);
-        fetched = true;
+// The poll request the registration needs, unless the kernel has it: a
+// multishot poll for every trigger, so that a request, once armed, stays on
+// the file it was armed on. False when the SQ is full and the kernel takes
+// no more now.
+bool io_uring_backend::arm(int fd, registration& reg, fd_state& st) {
+    if (reg.what == interest::none || !reg.armed) return true;
+    const std::uint64_t key = registry::key(fd, reg.gen);
+    if (st.live == key) return true;
+    // A poll is armed by number. If the fd was closed without remove() and
+    // its number given to another file, the poll would watch, and hold
+    // open, a file nobody registered: that registration stays silent until
+    // the number is remove()d or add()ed again.
+    struct stat sb {};
+    stat_counters::bump(stats.syscalls);
+    if (::fstat(fd, &sb) != 0 || static_cast<std::uint64_t>(sb.st_dev) != reg.file_dev ||
+        static_cast<std::uint64_t>(sb.st_ino) != reg.file_ino) {
+        reg.armed = false;
+        return true;
     }
-    // A oneshot that fired on the old ring stays disarmed; everything else
-    // armed is armed again below.
-    for (std::size_t i = carried_pos_; i < carried_.size(); ++i) {
-        const completion& c = carried_[i];
-        registration* reg = regs_.lookup(c.key);
-        if (reg && c.res != -ECANCELED && (reg->how == trigger::oneshot || c.res < 0))
-            reg->armed = false;
-    }
-    level_rearms_.clear();
-    rearms_.clear();
+    io_uring_sqe* s = next_sqe();
+    if (!s) return false;
+    io_uring_prep_poll_multishot(s, fd, poll_mask(reg.what));
+    io_uring_sqe_set_data64(s, key);
+    st.live = key;
+    return true;
+}
 
-    // Destroying the old ring cancels its polls and drops their later CQEs.
-    // Readiness that arrives meanwhile is not lost: arming a poll checks
-    // the file's current state, and the wake eventfd is never drained, so
-    // the new wake poll fires at once if a post landed on the old ring.
-    ring_ = std::move(next);
-    arm_wake();
+// A vacant SQE; when the SQ is full, what it holds is submitted first.
+// nullptr if the kernel takes none of it.
+io_uring_sqe* io_uring_backend::next_sqe() {
+    io_uring_sqe* s = ring_.sqe();
+    if (!s && ring_.submit() == 0) s = ring_.sqe();
+    if (s) sq_dirty_ = true;
+    return s;
+}
+
+// POLL_REMOVE ends a poll that is not completing right now at once, in the
+// calling thread, and drops its file reference there; it fails with
+// EALREADY while the poll's completion work is queued or running.
+// ASYNC_CANCEL then marks the poll cancelled, and that completion work
+// (in the thread that armed the poll) ends it instead of delivering. Both
+// requests complete inline.
+bool io_uring_backend::prep_cancel(std::uint64_t key) {
+    io_uring_sqe* s = next_sqe();
+    if (!s) return false;
+    io_uring_prep_poll_remove(s, key);
+    io_uring_sqe_set_data64(s, cancel_key);
+    s = next_sqe();
+    if (!s) return false;
+    io_uring_prep_cancel64(s, key, 0);
+    io_uring_sqe_set_data64(s, cancel_key);
+    return true;
+}
+
+// The kernel dropped CQEs (-EBADR, 5.19+: no memory for its overflow
+// list). Which polls they ended is unknown, so every request is cancelled
+// and every registration and the wake poll armed afresh under new
+// generations. The one walk over all registrations, on a rare event.
+void io_uring_backend::recover_dropped() {
+    cancel_all_ = true;
+    cancels_.clear();
+    wake_live_ = 0;
     regs_.for_each([&](int fd, registration& reg) {
-        if (reg.armed) arm(fd, reg);
+        regs_.renew(reg);
+        fd_state& st = states_[static_cast<std::size_t>(fd)];
+        forget(st);
+        if (reg.what != interest::none && reg.armed) queue(fd);
     });
-    submit_now();
+    work_pending_.store(true, std::memory_order_relaxed);
 }
 
 }  // namespace unipoll::detail::uring

@@ -14,30 +14,27 @@ namespace unipoll::detail::uring {
 
 // Registry keys never have bit 31 set (registry.hpp), so the backend's own
 // requests use it. None of these equals liburing's reserved
-// LIBURING_UDATA_TIMEOUT (UINT64_MAX).
+// LIBURING_UDATA_TIMEOUT (UINT64_MAX): the high half of a wake key is a
+// generation that starts at 1 and wraps to 1.
 inline constexpr std::uint64_t own_bit = 0x80000000u;
 
-// The multishot poll on the wake eventfd.
-inline constexpr std::uint64_t wake_key = own_bit | 1u;
+// The multishot poll on the wake eventfd, generation `gen` (a new one each
+// time it is armed, so CQEs of a replaced wake poll are told apart).
+constexpr std::uint64_t wake_key(std::uint32_t gen) noexcept {
+    return (std::uint64_t{gen} << 32) | own_bit | 1u;
+}
+constexpr bool is_wake_key(std::uint64_t k) noexcept {
+    return (k & 0xffffffffu) == (own_bit | 1u);
+}
 
-// POLL_REMOVE requests; their completions carry nothing we need.
+// POLL_REMOVE and ASYNC_CANCEL requests; their completions carry nothing
+// the backend needs.
 inline constexpr std::uint64_t cancel_key = own_bit | 2u;
 
-// A poll update (modify) of fd to generation gen: if the kernel no longer
-// has the old poll (it completed meanwhile), the update fails and the
-// registration is armed afresh under gen.
-constexpr std::uint64_t update_key(int fd, std::uint32_t gen) noexcept {
-    return registry::key(fd, gen) | own_bit;
-}
-constexpr bool is_update_key(std::uint64_t k) noexcept {
-    return (k & own_bit) != 0 && registry::gen_of(k) != 0;
-}
-constexpr std::uint64_t updated_key(std::uint64_t update) noexcept {
-    return update & ~std::uint64_t{own_bit};
-}
-
-// Events requested for an interest. The kernel always adds POLLERR, POLLHUP
-// and POLLRDHUP to a poll request's mask (io_uring/poll.c, IO_POLL_UNMASK).
+// Events requested for an interest. The kernel adds POLLERR, POLLHUP and
+// POLLRDHUP to every poll request's mask (io_uring/poll.c, IO_POLL_UNMASK),
+// so a write-only poll also completes when the peer shuts down its writing
+// side; to_event() does not report that.
 constexpr unsigned poll_mask(interest what) noexcept {
     unsigned m = 0;
     if ((what & interest::read) != interest::none) m |= POLLIN | POLLRDHUP;
@@ -45,13 +42,17 @@ constexpr unsigned poll_mask(interest what) noexcept {
     return m;
 }
 
-// The event reported for a completed poll, directions masked by interest.
+// The event reported for a completed poll (docs/semantics.md, "hangup"):
+// directions masked by interest; hangup for POLLHUP whatever the interest,
+// and for POLLRDHUP only with read interest.
 inline event to_event(std::uint64_t token, interest what, unsigned revents) noexcept {
+    const bool read = (what & interest::read) != interest::none;
+    const bool write = (what & interest::write) != interest::none;
     event ev{};
     ev.token = token;
-    ev.readable = (what & interest::read) != interest::none && (revents & (POLLIN | POLLPRI)) != 0;
-    ev.writable = (what & interest::write) != interest::none && (revents & POLLOUT) != 0;
-    ev.hangup = (revents & (POLLHUP | POLLRDHUP)) != 0;
+    ev.readable = read && (revents & POLLIN) != 0;
+    ev.writable = write && (revents & POLLOUT) != 0;
+    ev.hangup = (revents & POLLHUP) != 0 || (read && (revents & POLLRDHUP) != 0);
     ev.error = (revents & (POLLERR | POLLNVAL)) != 0;
     return ev;
 }

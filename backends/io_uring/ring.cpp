@@ -2,9 +2,6 @@
 
 #include "errors.hpp"
 
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <string_view>
 
@@ -38,8 +35,10 @@ unsigned mmap_calls(unsigned features) noexcept {
 
 ring::ring(unsigned sq_entries, unsigned cq_entries, stat_counters& stats) : stats_(stats) {
     io_uring_params p{};
-    // No SQPOLL, SINGLE_ISSUER or DEFER_TASKRUN: any thread submits and any
-    // thread reaps, and completions must not wait for one task to enter.
+    // No SQPOLL, SINGLE_ISSUER, COOP_TASKRUN or DEFER_TASKRUN: several
+    // threads submit and reap, and a completion must reach the sleeper
+    // without waiting for the thread that armed its poll to enter the
+    // kernel (docs/io_uring.md, "Who submits").
     p.flags = IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
     p.cq_entries = cq_entries;
     const int rc = io_uring_queue_init_params(sq_entries, &ring_, &p);
@@ -56,47 +55,37 @@ ring::~ring() {
     io_uring_queue_exit(&ring_);
 }
 
-unsigned ring::sq_pending() const noexcept {
-    return ring_.sq.sqe_tail - __atomic_load_n(ring_.sq.khead, __ATOMIC_ACQUIRE);
-}
-
-unsigned ring::publish() noexcept {
-    // What liburing's own submit does before entering (2.3: the SQ index
-    // array is set up once as the identity, so only the tail moves). The
-    // release store orders the SQE contents before the tail the kernel reads.
-    io_uring_sq& sq = ring_.sq;
-    if (sq.sqe_head != sq.sqe_tail) {
-        sq.sqe_head = sq.sqe_tail;
-        __atomic_store_n(sq.ktail, sq.sqe_tail, __ATOMIC_RELEASE);
+int ring::submit() noexcept {
+    // Kernels before 5.18 stop a batch at an SQE whose fd is bad (the
+    // rest stays in the SQ); a second call submits what remains.
+    while (unsubmitted() > 0) {
+        // With SQEs to submit, io_uring_submit makes exactly one enter.
+        stat_counters::bump(stats_.syscalls);
+        const int rc = io_uring_submit(&ring_);
+        if (rc < 0) return rc;
+        if (rc == 0) return -EAGAIN;
     }
-    return sq_pending();
+    return 0;
 }
 
-bool ring::needs_getevents() const noexcept {
-    // IORING_SQ_TASKRUN only appears with IORING_SETUP_TASKRUN_FLAG, which
-    // this ring does not use; checking it costs nothing.
-    return (__atomic_load_n(ring_.sq.kflags, __ATOMIC_RELAXED) &
-            (IORING_SQ_CQ_OVERFLOW | IORING_SQ_TASKRUN)) != 0;
-}
-
-int ring::enter(unsigned to_submit, unsigned min_complete, unsigned flags,
-                std::chrono::nanoseconds timeout) noexcept {
+int ring::wait(std::chrono::nanoseconds timeout) noexcept {
     __kernel_timespec ts{};
     io_uring_getevents_arg arg{};
-    const void* argp = nullptr;
-    std::size_t argsz = 0;
-    if ((flags & IORING_ENTER_GETEVENTS) && timeout.count() >= 0) {
+    if (timeout.count() >= 0) {
         ts.tv_sec = timeout.count() / 1000000000;
         ts.tv_nsec = timeout.count() % 1000000000;
         arg.ts = reinterpret_cast<std::uint64_t>(&ts);
-        argp = &arg;
-        argsz = sizeof arg;
-        flags |= IORING_ENTER_EXT_ARG;
     }
     stat_counters::bump(stats_.syscalls);
-    const long rc = ::syscall(__NR_io_uring_enter, ring_.ring_fd, to_submit, min_complete, flags,
-                              argp, argsz);
-    return rc < 0 ? -errno : static_cast<int>(rc);
+    // io_uring_enter2 takes the EXT_ARG struct through its sigset pointer.
+    return io_uring_enter2(ring_.ring_fd, 0, 1, IORING_ENTER_GETEVENTS | IORING_ENTER_EXT_ARG,
+                           reinterpret_cast<sigset_t*>(&arg), sizeof arg);
+}
+
+int ring::flush_overflow() noexcept {
+    stat_counters::bump(stats_.syscalls);
+    const int rc = io_uring_get_events(&ring_);
+    return rc < 0 ? rc : 0;
 }
 
 }  // namespace unipoll::detail::uring

@@ -1,12 +1,12 @@
-// One io_uring instance: setup with a chosen CQ size, SQ production and CQ
-// consumption on the mapped rings, and io_uring_enter(2) made directly so
-// that every kernel call is visible (and counted) here. liburing provides
-// the setup, the mmaps and the SQE helpers; its submit and wait helpers are
-// not used because they peek the CQ and may enter the kernel on their own,
-// which would break the locking split and the syscall count.
+// One io_uring instance through liburing: setup with fixed SQ and CQ sizes,
+// SQEs from io_uring_get_sqe, submission with io_uring_submit, the wait as
+// one io_uring_enter2 (liburing's wrapper of the system call, so that the
+// wait is exactly one counted syscall that returns to the backend whatever
+// it was woken by), and CQ consumption with io_uring_for_each_cqe. Every
+// kernel call is counted in the poller's stats here.
 //
-// Not thread-safe: the backend serialises SQ production (one mutex) and CQ
-// consumption (another); enter() may run concurrently with both.
+// Not thread-safe: the backend holds its lock around everything but
+// wait(), which only enters the kernel, and ready_hint(), which only reads.
 #pragma once
 
 #include "counters.hpp"
@@ -18,57 +18,58 @@
 
 namespace unipoll::detail::uring {
 
-// A CQE copied out of a ring (kept across a ring replacement).
-struct completion {
-    std::uint64_t key;
-    std::int32_t res;
-    std::uint32_t flags;
-};
-
 class ring {
 public:
     // Throws std::system_error naming io_uring_setup and the likely cause
-    // (ENOSYS, EPERM, ENOMEM). cq_entries is clamped to the kernel maximum.
+    // (ENOSYS, EPERM, ENOMEM). Sizes are clamped to the kernel's maximum.
     ring(unsigned sq_entries, unsigned cq_entries, stat_counters& stats);
     ring(const ring&) = delete;
     ring& operator=(const ring&) = delete;
     ~ring();
 
-    int fd() const noexcept { return ring_.ring_fd; }
     unsigned features() const noexcept { return ring_.features; }
-    unsigned cq_capacity() const noexcept { return ring_.cq.ring_entries; }
 
-    // SQEs handed out but not yet consumed by the kernel.
-    unsigned sq_pending() const noexcept;
-    unsigned sq_space() const noexcept { return ring_.sq.ring_entries - sq_pending(); }
-    // A vacant SQE, or nullptr if the SQ is full.
+    // A vacant SQE, or nullptr when the SQ is full.
     io_uring_sqe* sqe() noexcept { return io_uring_get_sqe(&ring_); }
+    // SQEs handed out and not yet consumed by the kernel.
+    unsigned unsubmitted() const noexcept { return io_uring_sq_ready(&ring_); }
 
-    // Makes the queued SQEs visible to the kernel (the SQ tail store) and
-    // returns how many it has not consumed yet: the to_submit of the next
-    // enter(). Costs no syscall.
-    unsigned publish() noexcept;
+    // Submits every SQE handed out (one io_uring_enter per call to
+    // io_uring_submit; more only if the kernel takes a batch in parts).
+    // Returns 0, or -errno when the kernel refused the rest (they stay
+    // queued for the next submit).
+    int submit() noexcept;
 
-    // The kernel holds completions that are not in the CQ yet (overflow,
-    // or task work to run): an enter with IORING_ENTER_GETEVENTS fetches them.
-    bool needs_getevents() const noexcept;
+    // Waits for one CQE, at most `timeout` (negative: no limit), passed
+    // with IORING_ENTER_EXT_ARG. The kernel's result or -errno.
+    int wait(std::chrono::nanoseconds timeout) noexcept;
 
-    // io_uring_enter(2). A non-negative timeout is passed with
-    // IORING_ENTER_EXT_ARG (Linux 5.11); negative waits without one.
-    // Returns the kernel's result or -errno. One syscall, counted.
-    int enter(unsigned to_submit, unsigned min_complete, unsigned flags,
-              std::chrono::nanoseconds timeout = std::chrono::nanoseconds{-1}) noexcept;
+    // Moves CQEs the kernel keeps in its overflow list into the CQ
+    // (IORING_FEAT_NODROP). 0 or -errno (-EBADR: CQEs were dropped).
+    int flush_overflow() noexcept;
+    bool has_overflow() const noexcept { return io_uring_cq_has_overflow(&ring_); }
+
+    // Lock-free: whether the CQ may hold CQEs or the kernel holds overflowed
+    // ones, read while another thread may be consuming.
+    bool ready_hint() const noexcept {
+        return __atomic_load_n(ring_.cq.ktail, __ATOMIC_ACQUIRE) !=
+                   __atomic_load_n(ring_.cq.khead, __ATOMIC_RELAXED) ||
+               has_overflow();
+    }
 
     // Calls f(const io_uring_cqe&) for each CQE in order until it returns
-    // false; the accepted CQEs are then released to the kernel. No syscall.
+    // false; the accepted CQEs are released to the kernel. No syscall.
     template <class F>
-    unsigned consume(F&& f) noexcept(noexcept(f(std::declval<const io_uring_cqe&>()))) {
-        const unsigned start = __atomic_load_n(ring_.cq.khead, __ATOMIC_RELAXED);
-        const unsigned tail = __atomic_load_n(ring_.cq.ktail, __ATOMIC_ACQUIRE);
-        unsigned head = start;
-        while (head != tail && f(ring_.cq.cqes[head & ring_.cq.ring_mask])) ++head;
-        if (head != start) __atomic_store_n(ring_.cq.khead, head, __ATOMIC_RELEASE);
-        return head - start;
+    unsigned consume(F&& f) {
+        unsigned head = 0;
+        unsigned taken = 0;
+        io_uring_cqe* cqe = nullptr;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            if (!f(*cqe)) break;
+            ++taken;
+        }
+        io_uring_cq_advance(&ring_, taken);
+        return taken;
     }
 
 private:

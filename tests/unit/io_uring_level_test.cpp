@@ -1,9 +1,8 @@
 // Level trigger on io_uring: a level fd that is still ready is reported by
 // every poll, also by one that finds another registration's completion
-// already waiting in the CQ. The re-arm of a delivered level fd is left for
-// the next poll; that poll must submit it even when it has something to
-// return without sleeping, and reap the re-arm's completion before it
-// returns.
+// already waiting in the CQ. A reported level fd is checked again by every
+// later poll (docs/io_uring.md), also by one that has something to return
+// without sleeping.
 #define BOOST_TEST_MODULE io_uring_level
 #include <boost/test/unit_test.hpp>
 
@@ -117,8 +116,8 @@ BOOST_AUTO_TEST_CASE(level_fd_reported_by_every_poll_while_edge_completions_wait
     }
 }
 
-// A drained level fd is not reported again: the re-arm submitted with the
-// next poll checks readiness then, not at the delivery.
+// A drained level fd is not reported again: the next poll checks its
+// readiness then, not at the delivery.
 BOOST_AUTO_TEST_CASE(drained_level_fd_not_reported_beside_waiting_completion) {
     unipoll::poller p(unipoll::backend::io_uring);
     pipe_pair pp;

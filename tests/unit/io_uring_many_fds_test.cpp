@@ -1,6 +1,6 @@
-// Thousands of fds ready at once: more CQEs than the initial CQ holds. The
-// backend grows its ring and fetches overflowed CQEs; no event is lost in
-// any trigger mode, and oneshot reports each fd exactly once.
+// Thousands of fds ready at once, with a small `out` span: CQEs wait in the
+// CQ (and its overflow) over many polls. No event is lost in any trigger
+// mode, and oneshot reports each fd exactly once.
 #define BOOST_TEST_MODULE io_uring_many_fds
 #include <boost/test/unit_test.hpp>
 
@@ -79,7 +79,7 @@ void check_mode(trigger how) {
     // Drained, nothing is ready. CQEs already queued were posted while the
     // fds were ready (a poll CQE is a snapshot of readiness when the poll
     // fired), so the backlog may still report some fds, a level fd at most
-    // once: its re-arm finds it drained. Then the poller is quiet.
+    // once: the next poll's check finds it drained. Then the poller is quiet.
     for (auto& s : pairs) s.drain_a();
     std::vector<int> late(n, 0);
     std::array<unipoll::event, 256> buf{};

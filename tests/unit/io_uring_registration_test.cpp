@@ -1,7 +1,8 @@
-// io_uring specifics of registration: modify through poll update and
-// through remove + re-add (trigger changes), and the file reference a poll
-// holds: close() does not end it, so replacing or removing a registration
-// of a closed fd must cancel it, or the peer never sees the close.
+// io_uring specifics of registration: modify cancels the poll the kernel
+// holds and arms a new one (interest, token and trigger changes), and the
+// file reference a poll holds: close() does not end it, so replacing or
+// removing a registration of a closed fd must cancel it, or the peer never
+// sees the close.
 #define BOOST_TEST_MODULE io_uring_registration
 #include <boost/test/unit_test.hpp>
 
@@ -40,12 +41,12 @@ BOOST_AUTO_TEST_CASE(modify_changes_interest_token_and_trigger) {
     unipoll::poller p(unipoll::backend::io_uring);
     socket_pair s;
     p.add(s.a, interest::read, 1, trigger::level);
-    p.modify(s.a, interest::write, 2, trigger::level);  // poll update
+    p.modify(s.a, interest::write, 2, trigger::level);
     auto e = await_token(p, 2);
     BOOST_REQUIRE(e);
     BOOST_CHECK(e->writable && !e->readable);
 
-    p.modify(s.a, interest::read, 3, trigger::edge);  // one-shot -> multishot
+    p.modify(s.a, interest::read, 3, trigger::edge);
     s.send_b();
     e = await_token(p, 3);
     BOOST_REQUIRE(e);
@@ -53,7 +54,7 @@ BOOST_AUTO_TEST_CASE(modify_changes_interest_token_and_trigger) {
     s.send_b();
     BOOST_CHECK(await_token(p, 3));
 
-    p.modify(s.a, interest::read, 4, trigger::oneshot);  // multishot -> one-shot
+    p.modify(s.a, interest::read, 4, trigger::oneshot);
     BOOST_CHECK(await_token(p, 4));
     std::array<unipoll::event, 8> buf{};
     BOOST_CHECK_EQUAL(p.poll(buf, 100ms).count, 0u);
