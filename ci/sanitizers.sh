@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs the conformance suite and unit tests under the asan (ASan+UBSan) and
-# tsan presets. No suppressions are used.
+# tsan presets, the emulated kqueue suites under both personalities among
+# them. No suppressions are used. With UNIPOLL_REQUIRE_BACKENDS set, every
+# suite it names must have run and passed (ci/required_suites.py).
 #   ci/sanitizers.sh [asan] [tsan]     (default: both)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +15,7 @@ for p in "${presets[@]}"; do
     cmake --build --preset "$p"
     echo "== $p: conformance and unit tests"
     ctest --preset "$p" -L 'conformance|unit'
+    if [ -n "${UNIPOLL_REQUIRE_BACKENDS:-}" ]; then
+        python3 ci/required_suites.py "build/$p/ctest-junit.xml"
+    fi
 done
