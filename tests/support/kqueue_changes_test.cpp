@@ -24,6 +24,7 @@
 #include <cstdlib>
 #include <functional>
 #include <new>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
@@ -297,4 +298,39 @@ BOOST_AUTO_TEST_CASE(one_poll_returns_as_many_events_as_the_span_holds_without_a
         BOOST_TEST(blocking.count == n);
         BOOST_TEST(allocations == 0u);
     });
+}
+
+BOOST_AUTO_TEST_CASE(a_wake_whose_post_failed_is_reported_by_the_next_poll) {
+    // Only the EVFILT_USER variant posts with kevent(); a pipe cannot fail
+    // a write that matters (a full pipe is readable already).
+    unipoll::poller p(backend::kqueue);
+    std::array<unipoll::event, 4> out{};
+    const auto before = syscalls(p);
+    std::atomic<bool> woken{false};
+    std::thread sleeper([&] { woken = p.poll(out, 300ms).woken; });
+    const auto deadline = std::chrono::steady_clock::now() + patience;
+    while (syscalls(p) == before && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::yield();
+    std::this_thread::sleep_for(50ms);  // into the kernel, so wake() posts
+    kqueue_emulation::fail_user_triggers(ENOMEM);
+    p.wake();
+    kqueue_emulation::fail_user_triggers(0);
+    sleeper.join();
+    // The post was lost: the sleeper returned at its timeout (woken, since
+    // the wake was pending by then).
+    BOOST_TEST(woken.load());
+    try {
+        p.poll(out, 0ns);
+        BOOST_ERROR("the failed post was not reported");
+    } catch (const std::system_error& e) {
+        BOOST_TEST(e.code().value() == ENOMEM);
+        BOOST_TEST(std::string(e.what()).find("NOTE_TRIGGER") != std::string::npos);
+    }
+    // Reported once; the poller works again.
+    std::thread waker([&] {
+        std::this_thread::sleep_for(20ms);
+        p.wake();
+    });
+    BOOST_TEST(p.poll(out, patience).woken);
+    waker.join();
 }
