@@ -60,9 +60,8 @@ std::string_view call_of(const kq::kevent_t& change) noexcept {
 
 }  // namespace
 
-kqueue_backend::kqueue_backend(int kq) : kq_(kq), born_(fork_generation()) {
+kqueue_backend::kqueue_backend(int kq) noexcept : kq_(kq), born_(fork_generation()) {
     stat_counters::bump(stats.syscalls, 2);  // open_kqueue: kqueue, fcntl
-    failed_.reserve(kq::change_list::capacity);
 }
 
 // A kqueue is not inherited by fork() (kqueue(2) on FreeBSD and macOS): in a
@@ -152,20 +151,19 @@ void kqueue_backend::change_locked(std::string_view op, int fd, kq::kevent_t* ch
     }
 }
 
-void kqueue_backend::flush_locked() noexcept {
+void kqueue_backend::flush_locked() {
     if (queued_.empty()) return;
     const int n = static_cast<int>(queued_.size());
     std::array<int, kq::change_list::capacity> errors{};
     const int err = submit_now(queued_.data(), n, errors.data());
     for (int i = 0; i < n; ++i) {
         const int e = err ? err : errors[static_cast<std::size_t>(i)];
-        if (e != 0) change_failed_locked(queued_.data()[i], e);
+        if (e != 0) change_failed_locked(queued_.data()[i]);
     }
     queued_.clear();
 }
 
-void kqueue_backend::change_failed_locked(const kq::kevent_t& change, int err) noexcept {
-    (void)err;
+void kqueue_backend::change_failed_locked(const kq::kevent_t& change) {
     // A delete's udata is no key: its knote is gone either way (ENOENT,
     // EBADF after a close), and so is its registration.
     const std::uint64_t k = kq::key_of(change);

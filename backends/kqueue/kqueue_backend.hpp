@@ -54,7 +54,7 @@ public:
 
 protected:
     // Takes ownership of kq, a descriptor from open_kqueue().
-    explicit kqueue_backend(int kq);
+    explicit kqueue_backend(int kq) noexcept;
 
     int kq() const noexcept { return kq_; }
 
@@ -89,9 +89,9 @@ private:
                        const kq::kevent_t* undo, int n);
     // Submits the queued changes on their own (the queue is full, or the
     // caller's span has no room for their errors).
-    void flush_locked() noexcept;
+    void flush_locked();
     // A queued change the kernel refused: its registration reports an error.
-    void change_failed_locked(const kq::kevent_t& change, int err) noexcept;
+    void change_failed_locked(const kq::kevent_t& change);
 
     // The wait, in kqueue_wait.cpp.
     int kevent_call(const kq::kevent_t* changes, int nchanges, kq::kevent_t* evs, int nevents,

@@ -120,8 +120,7 @@ bool kqueue_backend::apply_queued_and_scan_locked(std::span<event> out, bool blo
         // nerrors; XNU kevent_internal scans only with noutputs == 0).
         for (int i = 0; i < got; ++i)
             if (events_[static_cast<std::size_t>(i)].data != 0)
-                change_failed_locked(events_[static_cast<std::size_t>(i)],
-                                     static_cast<int>(events_[static_cast<std::size_t>(i)].data));
+                change_failed_locked(events_[static_cast<std::size_t>(i)]);
         report_failed_locked(out, r);
         return false;
     }
