@@ -46,6 +46,12 @@ thread_local std::size_t allocations = 0;
 
 }  // namespace
 
+// The replacements pair malloc with free; GCC at -O2 takes the free in a
+// replaced operator delete for a mismatch with operator new.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmismatched-new-delete"
+#endif
 void* operator new(std::size_t n) {
     if (counting) ++allocations;
     if (void* p = std::malloc(n ? n : 1)) return p;
@@ -53,6 +59,9 @@ void* operator new(std::size_t n) {
 }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
 namespace {
 
