@@ -70,8 +70,8 @@ protected:
     // requires and say whether to report wake_event to the core.
     virtual bool on_wake_event(bool blocking) noexcept = 0;
 
-    // post() could not make the kernel call (async-signal-safe, so it cannot
-    // throw): the next poll throws it, naming `call`.
+    // post() could not make its kernel call and, async-signal-safe, cannot
+    // throw: the next poll throws err instead.
     void post_failed(int err) noexcept { post_error_.store(err, std::memory_order_relaxed); }
 
 private:
