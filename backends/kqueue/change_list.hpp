@@ -44,11 +44,15 @@ public:
         push(del);
     }
 
-    // Drops every queued change of `ident`: the number was closed, which
-    // deleted its knotes in the kernel, and now names another file.
-    void drop(std::uintptr_t ident) noexcept {
-        for (std::size_t i = size_; i-- > 0;)
-            if (items_[i].ident == ident) erase(i);
+    // Drops every queued change of `ident`; returns whether there was one.
+    bool drop(std::uintptr_t ident) noexcept {
+        bool dropped = false;
+        for (std::size_t i = size_; i-- > 0;) {
+            if (items_[i].ident != ident) continue;
+            erase(i);
+            dropped = true;
+        }
+        return dropped;
     }
 
 private:

@@ -175,6 +175,28 @@ void kqueue_backend::change_failed_locked(const kq::kevent_t& change) {
     failed_.push_back(k);
 }
 
+void kqueue_backend::forget_dead_locked(int fd) {
+    const registration* r = registry_.find(fd);
+    // Its changes still queued never reached the kernel: dropping them is
+    // all. Applied ones either preceded the close, which deleted their
+    // knotes, or came after it (a queued EV_ADD applied once the number
+    // named the new file): then the kernel holds knotes of the dead
+    // registration on the new file, which must go before the new file's
+    // own are added. Both are possible, so delete; an ENOENT is harmless.
+    if (!queued_.drop(static_cast<std::uintptr_t>(fd))) {
+        std::array<kq::kevent_t, max_changes> deletes{};
+        const int n = delete_changes(deletes.data(), fd, r->what);
+        if (in_kernel_) {
+            std::array<int, max_changes> ignored{};
+            if (n > 0) submit_now(deletes.data(), n, ignored.data());
+        } else {
+            if (!queued_.has_room(static_cast<std::size_t>(n))) flush_locked();
+            for (int i = 0; i < n; ++i) queued_.push_delete(deletes[static_cast<std::size_t>(i)]);
+        }
+    }
+    registry_.erase(fd);
+}
+
 void kqueue_backend::register_wake(const kq::kevent_t& change) {
     kq::kevent_t c = change;
     int err = 0;
@@ -196,10 +218,9 @@ void kqueue_backend::add(int fd, interest what, std::uint64_t token, trigger how
             // number: either way modify() is what arms it again.
             throw_usage(EEXIST, kind(), "add", fd, "already registered");
         case registry::holder::other_file:
-            // The registered file was closed without remove(); the close
-            // deleted its knotes, so the number is free for the new file.
-            queued_.drop(static_cast<std::uintptr_t>(fd));
-            registry_.erase(fd);
+            // The registered file was closed without remove() and the
+            // number now names another file.
+            forget_dead_locked(fd);
             break;
     }
     merger_.reserve(fd);
@@ -229,9 +250,8 @@ void kqueue_backend::modify(int fd, interest what, std::uint64_t token, trigger 
     const file_identity id = check_pollable(kind(), "modify", fd);
     if (registry_.holder_of(fd, id) == registry::holder::other_file) {
         // Same number, other file: the registered one was closed without
-        // remove() and the kernel has forgotten it, as epoll would have.
-        queued_.drop(static_cast<std::uintptr_t>(fd));
-        registry_.erase(fd);
+        // remove(), so it is not registered any more, as on epoll.
+        forget_dead_locked(fd);
         throw_usage(ENOENT, kind(), "modify", fd, "not registered (the registered file was closed)");
     }
 

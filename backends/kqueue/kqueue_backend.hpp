@@ -90,6 +90,9 @@ private:
     // Submits the queued changes on their own (the queue is full, or the
     // caller's span has no room for their errors).
     void flush_locked();
+    // Drops fd's registration, whose file was closed without remove(), and
+    // whatever of it the kernel may still hold.
+    void forget_dead_locked(int fd);
     // A queued change the kernel refused: its registration reports an error.
     void change_failed_locked(const kq::kevent_t& change);
 

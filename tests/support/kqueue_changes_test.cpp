@@ -343,3 +343,32 @@ BOOST_AUTO_TEST_CASE(a_wake_whose_post_failed_is_reported_by_the_next_poll) {
     BOOST_TEST(p.poll(out, patience).woken);
     waker.join();
 }
+
+BOOST_AUTO_TEST_CASE(a_queued_add_applied_after_close_and_reuse_does_not_stick) {
+    // add() queues; the fd is closed without remove() and its number taken
+    // by a new pipe; a poll applies the dead registration's EV_ADD to the
+    // new file. An edge registration of the new file must then be edge,
+    // not the level knote the dead one left (a repeated EV_ADD keeps a
+    // knote's flags).
+    for_each_variant([](backend b) {
+        unipoll::poller p(b);
+        auto* old = new pipe_pair;
+        const int number = old->rd;
+        p.add(number, interest::read, 1, trigger::level);
+        delete old;
+        pipe_pair fresh;
+        BOOST_REQUIRE_EQUAL(fresh.rd, number);
+        fresh.put();
+        std::array<unipoll::event, 4> out{};
+        (void)p.poll(out, 0ns);  // applies the dead EV_ADD to the new file
+        p.add(number, interest::read, 2, trigger::edge);
+        auto r = p.poll(out, 0ns);
+        BOOST_TEST(r.count == 1u);
+        BOOST_TEST(out[0].token == 2u);
+        r = p.poll(out, 0ns);
+        BOOST_TEST(r.count == 0u);  // no new data: no new edge
+        fresh.put();
+        r = p.poll(out, 0ns);
+        BOOST_TEST(r.count == 1u);
+    });
+}
