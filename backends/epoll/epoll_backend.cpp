@@ -16,9 +16,6 @@
 namespace unipoll::detail {
 namespace {
 
-// Bit 31 set: never a registry key (fds are <= INT32_MAX).
-constexpr std::uint64_t wake_key = 0x80000000u;
-
 std::uint32_t epoll_mask(interest what, trigger how) {
     std::uint32_t m = 0;
     if ((what & interest::read) == interest::read) m |= EPOLLIN | EPOLLRDHUP;
@@ -39,7 +36,7 @@ std::uint32_t epoll_mask(interest what, trigger how) {
 epoll_backend::epoll_backend() : waker_(backend::epoll) {
     epfd_ = ::epoll_create1(EPOLL_CLOEXEC);
     if (epfd_ < 0) throw_error(errno, backend::epoll, "create", no_fd, "epoll_create1");
-    if (ctl(EPOLL_CTL_ADD, waker_.fd(), EPOLLIN | EPOLLET, wake_key) != 0) {
+    if (ctl(EPOLL_CTL_ADD, waker_.fd(), EPOLLIN | EPOLLET, registry::wake_key) != 0) {
         const int err = errno;
         ::close(epfd_);
         throw_error(err, backend::epoll, "create", waker_.fd(), "epoll_ctl(EPOLL_CTL_ADD)");
@@ -168,7 +165,7 @@ wait_result epoll_backend::wait(std::span<event> out, std::chrono::nanoseconds t
         // Copied out before out[res.count] (res.count <= i) may overwrite it.
         epoll_event ev;
         std::memcpy(&ev, kernel_area + static_cast<std::size_t>(i) * sizeof ev, sizeof ev);
-        if (ev.data.u64 == wake_key) {
+        if (ev.data.u64 == registry::wake_key) {
             res.wake_event = true;
             continue;
         }

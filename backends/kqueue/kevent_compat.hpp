@@ -1,10 +1,16 @@
 // What differs between the BSDs' <sys/event.h> and is needed to build a
 // struct kevent portably: the field types (NetBSD has 32-bit unsigned
 // filter and flags and a size_t count in kevent(2); macOS, FreeBSD,
-// OpenBSD and DragonFly use short/unsigned short) and the type of udata
-// (void* on most, intptr_t on NetBSD before 10). The constants themselves
-// always come from the system header, since their values differ too
-// (EVFILT_USER is -11 on FreeBSD, -10 on macOS/OpenBSD, 8U on NetBSD).
+// OpenBSD and DragonFly use short/unsigned short), the type of udata
+// (void* on most, intptr_t on NetBSD before 10, which is 32 bits on its
+// 32-bit ports) and which flags exist at all (NetBSD before 10 has no
+// EV_RECEIPT, EV_DISPATCH or EVFILT_USER). The constants themselves always
+// come from the system header, since their values differ too (EVFILT_USER
+// is -11 on FreeBSD, -10 on macOS/OpenBSD, 8U on NetBSD).
+//
+// tests/support/kevent_netbsd9/ compiles the backend against a NetBSD 9
+// style header on every CI run, so the branches for old NetBSD and for a
+// 32-bit udata are built even though no runner has them.
 #pragma once
 
 #include <sys/types.h>
@@ -28,6 +34,27 @@ using udata_t = std::remove_cv_t<decltype(std::declval<kevent_t&>().udata)>;
 // EVFILT_READ/EVFILT_WRITE set to the descriptor.
 inline constexpr bool udata_holds_key = sizeof(udata_t) >= sizeof(std::uint64_t);
 
+// EV_RECEIPT (FreeBSD 8, macOS, OpenBSD, NetBSD 10): every change returns an
+// entry, so several changes get their own errors from one call without
+// draining events. Without it a change is submitted alone with no event
+// list, and the call's own result is that change's.
+#ifdef EV_RECEIPT
+inline constexpr bool has_receipt = true;
+inline constexpr unsigned receipt_flag = EV_RECEIPT;
+#else
+inline constexpr bool has_receipt = false;
+inline constexpr unsigned receipt_flag = 0;
+#endif
+
+// The knote flag of trigger::oneshot. EV_DISPATCH disables the knote after
+// one delivery and keeps it; without it (NetBSD before 10) EV_ONESHOT
+// deletes it instead, which the backend tolerates (EV_DELETE's ENOENT).
+#ifdef EV_DISPATCH
+inline constexpr unsigned oneshot_flag = EV_DISPATCH;
+#else
+inline constexpr unsigned oneshot_flag = EV_ONESHOT;
+#endif
+
 // Templates so that only the branch for this system's udata type is
 // instantiated.
 template <class U = udata_t>
@@ -43,7 +70,7 @@ std::uint64_t from_udata(U u) noexcept {
     if constexpr (std::is_pointer_v<U>)
         return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(u));
     else
-        return static_cast<std::uint64_t>(u);
+        return static_cast<std::uint64_t>(static_cast<std::make_unsigned_t<U>>(u));
 }
 
 // EV_SET is a macro on every system (FreeBSD's C++ variant declares a

@@ -7,33 +7,25 @@
 #include "kqueue_backend.hpp"
 #include "pipe_waker.hpp"
 
-#include <atomic>
-
 namespace unipoll::detail {
 namespace {
 
 class kqueue_pipe_backend final : public kqueue_backend {
 public:
+    // The pipe's knote is registered here, before anyone can wait or wake:
+    // a wait that registered it lazily could sleep without it while another
+    // thread's call carried it, and miss a wake.
     kqueue_pipe_backend()
-        : kqueue_backend(open_kqueue(backend::kqueue_pipe)), waker_(backend::kqueue_pipe) {}
+        : kqueue_backend(open_kqueue(backend::kqueue_pipe)), waker_(backend::kqueue_pipe) {
+        register_wake(kq::make_kevent(static_cast<std::uintptr_t>(waker_.read_fd()), EVFILT_READ,
+                                      kq::as_flags(EV_ADD), 0, registry::wake_key));
+    }
 
     backend kind() const noexcept override { return backend::kqueue_pipe; }
 
     void post() noexcept override { stat_counters::bump(stats.syscalls, waker_.post()); }
 
 protected:
-    // The pipe's EVFILT_READ knote rides along with the first wait's kevent
-    // call instead of costing one of its own. A wake posted before that
-    // is not lost: the knote evaluates the pipe when it is added.
-    bool take_wake_registration(kq::kevent_t& change) noexcept override {
-        if (registered_.exchange(true)) return false;
-        change = kq::make_kevent(static_cast<std::uintptr_t>(waker_.read_fd()), EVFILT_READ,
-                                 kq::as_flags(EV_ADD), 0, wake_key);
-        return true;
-    }
-
-    void wake_registration_failed() noexcept override { registered_.store(false); }
-
     int internal_fd() const noexcept override { return waker_.read_fd(); }
 
     bool is_wake_event(const kq::kevent_t& ev) const noexcept override {
@@ -49,7 +41,6 @@ protected:
 
 private:
     pipe_waker waker_;
-    std::atomic<bool> registered_{false};
 };
 
 }  // namespace

@@ -33,8 +33,8 @@ public:
     // probe's trigger has been consumed, so no stale wake is left behind.
     std::string probe() {
         std::array<kq::kevent_t, 2> changes{
-            kq::make_kevent(wake_ident, EVFILT_USER, kq::as_flags(EV_ADD | EV_CLEAR), 0, wake_key),
-            kq::make_kevent(wake_ident, EVFILT_USER, 0, NOTE_TRIGGER, wake_key)};
+            kq::make_kevent(wake_ident, EVFILT_USER, kq::as_flags(EV_ADD | EV_CLEAR), 0, registry::wake_key),
+            kq::make_kevent(wake_ident, EVFILT_USER, 0, NOTE_TRIGGER, registry::wake_key)};
         std::array<kq::kevent_t, 2> got{};
         const timespec zero{};
         stat_counters::bump(stats.syscalls);
@@ -54,13 +54,16 @@ public:
         // flags 0: the knote exists. An EV_CLEAR here would reset the very
         // trigger it sets (FreeBSD, NetBSD), and EV_ADD re-registers the
         // knote; either can lose a wake.
-        kq::kevent_t ev = kq::make_kevent(wake_ident, EVFILT_USER, 0, NOTE_TRIGGER, wake_key);
+        kq::kevent_t ev = kq::make_kevent(wake_ident, EVFILT_USER, 0, NOTE_TRIGGER, registry::wake_key);
         const int saved = errno;
         int rc;
         do {
             stat_counters::bump(stats.syscalls);
             rc = ::kevent(kq(), &ev, 1, nullptr, 0, nullptr);
         } while (rc < 0 && errno == EINTR);
+        // A lost post is a lost wake: say so at the next poll rather than
+        // never (a signal handler cannot be told).
+        if (rc < 0) post_failed(errno);
         errno = saved;
     }
 

@@ -10,7 +10,8 @@ function(unipoll_kqueue_backend_objects target)
     cmake_parse_arguments(arg "" "INCLUDE_FIRST" "" ${ARGN})
     set(dir ${CMAKE_CURRENT_FUNCTION_LIST_DIR})
     add_library(${target} OBJECT
-        ${dir}/kqueue_backend.cpp ${dir}/kqueue_pipe.cpp ${dir}/kqueue_user_event.cpp)
+        ${dir}/kqueue_backend.cpp ${dir}/kqueue_wait.cpp ${dir}/kqueue_pipe.cpp
+        ${dir}/kqueue_user_event.cpp)
     if(arg_INCLUDE_FIRST)
         target_include_directories(${target} BEFORE PRIVATE ${arg_INCLUDE_FIRST})
     endif()

@@ -53,17 +53,22 @@ void poll_backend::add(int fd, interest what, std::uint64_t token, trigger how) 
     {
         std::lock_guard lock(mu_);
         short before = 0;
-        if (registration* old = reg_.find(fd)) {
-            if (old->file_dev == id.dev && old->file_ino == id.ino)
+        switch (reg_.holder_of(fd, id)) {
+            case registry::holder::none: break;
+            case registry::holder::same_file:
+                // Never closed, or closed and the same file put back under
+                // the number: modify() is what re-arms it (poll(2) watches
+                // whatever the number names, so it still reports).
                 throw_usage(EEXIST, backend::poll, "add", fd, "already registered");
-            // A different file under the same number: the registered one
-            // was closed without remove() and the number reused. Its
-            // registration is dead; the new one takes its place.
-            before = poll_events(*old);
+            case registry::holder::other_file:
+                // The registered file was closed without remove() and the
+                // number reused. Its registration is dead; the new one
+                // takes its place.
+                before = poll_events(*reg_.find(fd));
+                break;
         }
         registration& r = reg_.insert(fd, what, token, how);
-        r.file_dev = id.dev;
-        r.file_ino = id.ino;
+        registry::record_file(r, id);
         // A replaced entry needs a rebuild even with the same events: its key
         // (generation) changed.
         changed = before != 0 || poll_events(r) != 0;
@@ -86,7 +91,7 @@ void poll_backend::modify(int fd, interest what, std::uint64_t token, trigger ho
         const file_identity id = check_pollable(backend::poll, "modify", fd);
         stat_counters::bump(stats.syscalls, id.probe_syscalls);
         const short before = poll_events(*r);
-        if (r->file_dev != id.dev || r->file_ino != id.ino) {
+        if (reg_.holder_of(fd, id) == registry::holder::other_file) {
             reg_.erase(fd);
             reused = ENOENT;
             changed = before != 0;

@@ -9,6 +9,8 @@
 // holds its own lock around it.
 #pragma once
 
+#include "fd_checks.hpp"
+
 #include <unipoll/poller.hpp>
 
 #include <cstdint>
@@ -43,6 +45,11 @@ public:
     static constexpr bool is_fd_key(std::uint64_t k) noexcept {
         return (k & 0x80000000u) == 0 && gen_of(k) != 0;
     }
+    // The user data of a backend's own wake event (epoll's eventfd, kqueue's
+    // user event or wake pipe): bit 31 set, generation 0, so it is never a
+    // key() and never equals a key with bit 31 added (those have a
+    // generation).
+    static constexpr std::uint64_t wake_key = 0x80000000u;
 
     registration* find(int fd) noexcept {
         if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return nullptr;
@@ -74,6 +81,24 @@ public:
 
     // A generation for a key that is handed to the kernel before insert().
     std::uint32_t fresh_gen() noexcept { return next_gen(); }
+
+    // After a close without remove() the number a registration holds may
+    // name another file (the registered one was closed and the number
+    // reused: the registration is dead, the kernel has forgotten it) or the
+    // same file again (never closed, or closed and re-opened or dup2'd onto
+    // the same number). Only the file's identity, recorded at add(), tells
+    // these apart; `id` is the identity the number names now.
+    enum class holder { none, same_file, other_file };
+    holder holder_of(int fd, const file_identity& id) noexcept {
+        const registration* r = find(fd);
+        if (!r) return holder::none;
+        return r->file_dev == id.dev && r->file_ino == id.ino ? holder::same_file
+                                                              : holder::other_file;
+    }
+    static void record_file(registration& r, const file_identity& id) noexcept {
+        r.file_dev = id.dev;
+        r.file_ino = id.ino;
+    }
 
     // Keeps the slot but gives it a fresh generation: events armed under the
     // old one become stale (used by modify where the kernel re-arms).
