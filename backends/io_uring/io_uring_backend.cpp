@@ -142,23 +142,25 @@ void io_uring_backend::add(int fd, interest what, std::uint64_t token, trigger h
     stat_counters::bump(stats.syscalls);  // fstat
     const file_identity id = check_pollable(kind(), "add", fd);
     std::lock_guard lock(mu_);
+    // Never closed, or closed and the same file put back under the number:
+    // modify() is what moves the registration to the new descriptor.
+    if (regs_.holder_of(fd, id) == registry::holder::same_file)
+        throw_usage(EEXIST, kind(), "add", fd, "already registered");
     fd_state& st = state(fd);
     pending_.reserve(pending_.size() + 1);  // queue() below cannot throw
     // The level list and its poll(2) array hold each registration at most
-    // once: sized here, so that a poll never allocates.
+    // once, and the merger gets the fd's slot: sized here, so that a poll
+    // never allocates.
     ready_.reserve(regs_.size() + 1);
     checks_.reserve(regs_.size() + 1);
-    if (const registration* old = regs_.find(fd);
-        old && old->file_dev == id.dev && old->file_ino == id.ino)
-        throw_usage(EEXIST, kind(), "add", fd, "already registered");
+    merger_.reserve(fd);
     // A registration left here belongs to a file closed without remove()
     // whose number now names another file; its poll still holds the old
     // file open. The new registration replaces it under a new generation,
     // so nothing of the old one is reported again.
     const std::uint64_t dead = st.live;
     registration& r = regs_.insert(fd, what, token, how);
-    r.file_dev = id.dev;
-    r.file_ino = id.ino;
+    registry::record_file(r, id);
     forget(st);
     if (dead) cancel_now(dead);
     if (what != interest::none) {
@@ -177,7 +179,7 @@ void io_uring_backend::modify(int fd, interest what, std::uint64_t token, trigge
     pending_.reserve(pending_.size() + 1);
     const std::uint64_t old = st.live;
     forget(st);
-    if (r->file_dev != id.dev || r->file_ino != id.ino) {
+    if (regs_.holder_of(fd, id) == registry::holder::other_file) {
         regs_.erase(fd);
         if (old) cancel_now(old);
         throw_usage(ENOENT, kind(), "modify", fd,

@@ -25,6 +25,7 @@
 #pragma once
 
 #include "backend_impl.hpp"
+#include "event_merger.hpp"
 #include "eventfd_waker.hpp"
 #include "registry.hpp"
 #include "ring.hpp"
@@ -58,14 +59,12 @@ public:
     void simulate_dropped_completions_for_testing();
 
 private:
-    // Per fd, beside the registry: the request the kernel holds for it, the
-    // work queued for it, and where the current poll placed its event.
+    // Per fd, beside the registry: the request the kernel holds for it and
+    // the work queued for it.
     struct fd_state {
         std::uint64_t live = 0;   // key of the poll request in the kernel (0: none)
         bool queued = false;      // fd is in pending_
         bool in_ready = false;    // fd is in ready_
-        std::uint32_t pass = 0;   // the poll that last placed an event for fd,
-        std::uint32_t index = 0;  // and where in its `out`
     };
 
     // --- io_uring_backend.cpp (mu_ held)
@@ -81,20 +80,21 @@ private:
     void collect(std::span<event> out, wait_result& r, bool blocking);
     void reap(std::span<event> out, wait_result& r);
     bool take(const io_uring_cqe& c, std::span<event> out, wait_result& r);
-    bool place(fd_state& st, const event& ev, std::span<event> out, wait_result& r) const;
     void verify_ready(std::span<event> out, wait_result& r);
     bool submit_pending(bool blocking);
     bool arm(int fd, registration& reg, fd_state& st);
     io_uring_sqe* next_sqe();
     bool prep_cancel(std::uint64_t key);
     void recover_dropped();
-    void begin_pass();
 
     std::mutex mu_;
     eventfd_waker waker_;  // outlives the ring that polls it
     ring ring_;
     registry regs_;
     std::vector<fd_state> states_;
+    // Several CQEs of one fd in one poll (a multishot poll that fired
+    // twice, a level fd's CQE and its poll(2) check) make one event.
+    event_merger merger_;
 
     // The one queue of pending submissions: fds whose registration needs a
     // poll request, and requests to cancel. Filled by anyone, turned into
@@ -122,7 +122,6 @@ private:
     bool kick_posted_ = false;  // a kick is on its way to the sleeper
     bool in_kernel_ = false;    // a blocking poller sleeps (or is about to) in io_uring_enter
 
-    std::uint32_t pass_ = 0;
     bool sq_dirty_ = false;  // SQEs were prepared since the last submission
     bool stalled_ = false;   // the last submission left work the kernel would not take
 };

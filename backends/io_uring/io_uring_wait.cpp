@@ -82,20 +82,13 @@ wait_result io_uring_backend::wait_blocking(std::span<event> out, std::chrono::n
 // by task work run on the way back to user space), check the level fds.
 // No other thread reaps meanwhile.
 void io_uring_backend::collect(std::span<event> out, wait_result& r, bool blocking) {
-    begin_pass();
+    merger_.begin_pass();
     reap(out, r);
     if (submit_pending(blocking)) reap(out, r);
     verify_ready(out, r);
     work_pending_.store(!pending_.empty() || !cancels_.empty() || cancel_all_ || !ready_.empty() ||
                             stalled_,
                         std::memory_order_relaxed);
-}
-
-void io_uring_backend::begin_pass() {
-    if (++pass_ == 0) {
-        for (fd_state& st : states_) st.pass = 0;
-        pass_ = 1;
-    }
 }
 
 // Adds to `out` what the CQ holds, within the current pass.
@@ -165,7 +158,7 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
         }
         return true;
     }
-    if (!place(st, ev, out, r)) return false;
+    if (!merger_.place(fd, ev, out, r.count)) return false;
     if (ended) st.live = 0;
     if (c.res < 0) {
         reg->armed = false;  // the poll failed: modify() arms it again
@@ -213,7 +206,7 @@ void io_uring_backend::verify_ready(std::span<event> out, wait_result& r) {
             continue;
         }
         ready_[kept++] = fd;
-        if (st.pass != pass_)
+        if (!merger_.placed(fd))
             checks_.push_back(pollfd{fd, static_cast<short>(poll_mask(reg->what)), 0});
     }
     ready_.resize(kept);
@@ -233,32 +226,14 @@ void io_uring_backend::verify_ready(std::span<event> out, wait_result& r) {
             continue;
         }
         // No room: reported by a later poll, which checks it again.
-        if (!place(st, to_event(reg->token, reg->what, static_cast<unsigned>(c.revents)), out, r)) break;
+        if (!merger_.place(c.fd, to_event(reg->token, reg->what, static_cast<unsigned>(c.revents)), out,
+                           r.count))
+            break;
     }
     if (dropped)
         ready_.erase(std::remove_if(ready_.begin(), ready_.end(),
                                     [&](int fd) { return !states_[static_cast<std::size_t>(fd)].in_ready; }),
                      ready_.end());
-}
-
-// Several CQEs of one fd in one poll (a multishot poll that fired twice)
-// make one event.
-bool io_uring_backend::place(fd_state& st, const event& ev, std::span<event> out,
-                             wait_result& r) const {
-    if (st.pass == pass_) {
-        event& e = out[st.index];
-        e.readable |= ev.readable;
-        e.writable |= ev.writable;
-        e.hangup |= ev.hangup;
-        e.error |= ev.error;
-        return true;
-    }
-    if (r.count == out.size()) return false;
-    out[r.count] = ev;
-    st.pass = pass_;
-    st.index = static_cast<std::uint32_t>(r.count);
-    ++r.count;
-    return true;
 }
 
 // Turns the queue into SQEs and submits them. Returns whether anything was
@@ -345,8 +320,10 @@ bool io_uring_backend::arm(int fd, registration& reg, fd_state& st) {
     // the number is remove()d or add()ed again.
     struct stat sb {};
     stat_counters::bump(stats.syscalls);
-    if (::fstat(fd, &sb) != 0 || static_cast<std::uint64_t>(sb.st_dev) != reg.file_dev ||
-        static_cast<std::uint64_t>(sb.st_ino) != reg.file_ino) {
+    if (::fstat(fd, &sb) != 0 ||
+        regs_.holder_of(fd, file_identity{static_cast<std::uint64_t>(sb.st_dev),
+                                          static_cast<std::uint64_t>(sb.st_ino)}) !=
+            registry::holder::same_file) {
         reg.armed = false;
         return true;
     }

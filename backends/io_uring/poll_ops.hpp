@@ -12,24 +12,29 @@
 
 namespace unipoll::detail::uring {
 
-// Registry keys never have bit 31 set (registry.hpp), so the backend's own
-// requests use it. None of these equals liburing's reserved
+// The backend's own requests set registry::own_bit, which registry keys
+// never have. None of these equals liburing's reserved
 // LIBURING_UDATA_TIMEOUT (UINT64_MAX): the high half of a wake key is a
-// generation that starts at 1 and wraps to 1.
-inline constexpr std::uint64_t own_bit = 0x80000000u;
+// generation that starts at 1 and wraps to 1 (the runtime probe's is 0).
 
-// The multishot poll on the wake eventfd, generation `gen` (a new one each
-// time it is armed, so CQEs of a replaced wake poll are told apart).
+// The multishot poll on the wake eventfd, generation `gen`. Not the
+// constant registry::wake_key of the backends that register their wake
+// event once: this one is armed again and again (by each new blocking
+// thread, after its owner exited, after a full CQ ended it), and CQEs of
+// the poll it replaces still arrive after that, ending without
+// IORING_CQE_F_MORE. Taken for the live poll's, such a CQE would make the
+// backend arm a second wake poll beside the live one, so each arming gets
+// a new generation and a replaced poll's CQEs are told apart.
 constexpr std::uint64_t wake_key(std::uint32_t gen) noexcept {
-    return (std::uint64_t{gen} << 32) | own_bit | 1u;
+    return (std::uint64_t{gen} << 32) | registry::own_bit | 1u;
 }
 constexpr bool is_wake_key(std::uint64_t k) noexcept {
-    return (k & 0xffffffffu) == (own_bit | 1u);
+    return (k & 0xffffffffu) == (registry::own_bit | 1u);
 }
 
 // POLL_REMOVE and ASYNC_CANCEL requests; their completions carry nothing
 // the backend needs.
-inline constexpr std::uint64_t cancel_key = own_bit | 2u;
+inline constexpr std::uint64_t cancel_key = registry::own_bit | 2u;
 
 // Events requested for an interest. The kernel adds POLLERR, POLLHUP and
 // POLLRDHUP to every poll request's mask (io_uring/poll.c, IO_POLL_UNMASK),

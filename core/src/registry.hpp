@@ -42,14 +42,17 @@ public:
     static constexpr std::uint32_t gen_of(std::uint64_t k) noexcept {
         return static_cast<std::uint32_t>(k >> 32);
     }
+    // Set in the user data of a backend's own kernel requests, never in a
+    // key().
+    static constexpr std::uint64_t own_bit = 0x80000000u;
     static constexpr bool is_fd_key(std::uint64_t k) noexcept {
-        return (k & 0x80000000u) == 0 && gen_of(k) != 0;
+        return (k & own_bit) == 0 && gen_of(k) != 0;
     }
     // The user data of a backend's own wake event (epoll's eventfd, kqueue's
-    // user event or wake pipe): bit 31 set, generation 0, so it is never a
-    // key() and never equals a key with bit 31 added (those have a
-    // generation).
-    static constexpr std::uint64_t wake_key = 0x80000000u;
+    // user event or wake pipe), registered once for the poller's life:
+    // bit 31 set, generation 0, so it is never a key() and never equals a
+    // key with bit 31 added (those have a generation).
+    static constexpr std::uint64_t wake_key = own_bit;
 
     registration* find(int fd) noexcept {
         if (fd < 0 || static_cast<std::size_t>(fd) >= slots_.size()) return nullptr;
