@@ -131,11 +131,23 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
     if (!reg) return true;  // removed, modified or replaced since it was armed
     const int fd = registry::fd_of(key);
     fd_state& st = states_[static_cast<std::size_t>(fd)];
+    if (!reg->armed) {
+        // A oneshot that fired, its poll not cancelled yet. A CQE carries
+        // the readiness of its own wakeup only: room to write, then the
+        // peer's close, are two CQEs. Those this poll reaps are merged into
+        // the one event it reported for the fd, which so holds everything
+        // that happened before the poll, as epoll's (read from the file
+        // when it reports) does; a later poll's are dropped.
+        if (c.res >= 0 && merger_.placed(fd))
+            merger_.place(fd, to_event(reg->token, reg->what, static_cast<unsigned>(c.res)), out,
+                          r.count);
+        return true;
+    }
     if (c.res == -ECANCELED) {
-        // Not a cancellation of ours (the backend gives a registration a
-        // new generation before it cancels its poll): the thread that armed
-        // the poll has exited (6.x ends such a poll when it fires, older
-        // kernels at the exit). A polling thread arms it again.
+        // Not a cancellation of ours (the backend disarms a registration or
+        // gives it a new generation before it cancels its poll): the thread
+        // that armed the poll has exited (6.x ends such a poll when it
+        // fires, older kernels at the exit). A polling thread arms it again.
         st.live = 0;
         queue(fd);
         return true;
@@ -177,13 +189,11 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
             if (ended) queue(fd);
             break;
         case trigger::oneshot:
-            reg->armed = false;  // until modify()
+            reg->armed = false;  // until modify(), which renews the generation
             if (!ended) {
-                // Cancelled under the old generation, so later CQEs are
-                // stale. The kernel holds the poll until the next poll
-                // submits the cancellation: `live` keeps its key, so that a
-                // remove() before then cancels it at once.
-                regs_.renew(*reg);
+                // The kernel holds the poll until the next poll submits the
+                // cancellation: `live` keeps its key, so that a remove()
+                // before then cancels it at once.
                 cancels_.push_back(key);
             }
             break;
