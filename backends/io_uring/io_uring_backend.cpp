@@ -139,8 +139,7 @@ void io_uring_backend::cancel_now(std::uint64_t key) {
 }
 
 void io_uring_backend::add(int fd, interest what, std::uint64_t token, trigger how) {
-    stat_counters::bump(stats.syscalls);  // fstat
-    const file_identity id = check_pollable(kind(), "add", fd);
+    const file_identity id = check_pollable(kind(), "add", fd, stats);
     std::lock_guard lock(mu_);
     // Never closed, or closed and the same file put back under the number:
     // modify() is what moves the registration to the new descriptor.
@@ -173,8 +172,7 @@ void io_uring_backend::modify(int fd, interest what, std::uint64_t token, trigge
     std::lock_guard lock(mu_);
     registration* r = regs_.find(fd);
     if (!r) throw_usage(ENOENT, kind(), "modify", fd, "not registered");
-    stat_counters::bump(stats.syscalls);  // fstat
-    const file_identity id = check_pollable(kind(), "modify", fd);
+    const file_identity id = check_pollable(kind(), "modify", fd, stats);
     fd_state& st = states_[static_cast<std::size_t>(fd)];
     pending_.reserve(pending_.size() + 1);
     const std::uint64_t old = st.live;

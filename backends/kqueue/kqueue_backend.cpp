@@ -205,8 +205,7 @@ void kqueue_backend::register_wake(const kq::kevent_t& change) {
 }
 
 void kqueue_backend::add(int fd, interest what, std::uint64_t token, trigger how) {
-    stat_counters::bump(stats.syscalls);  // the fstat, which may fail
-    const file_identity id = check_pollable(kind(), "add", fd);
+    const file_identity id = check_pollable(kind(), "add", fd, stats);
 
     std::lock_guard lock(mutex_);
     if (fd == internal_fd())
@@ -246,8 +245,7 @@ void kqueue_backend::modify(int fd, interest what, std::uint64_t token, trigger 
     if (!r) throw_usage(ENOENT, kind(), "modify", fd, "not registered");
     // A registered fd closed without remove() gives EBADF and stays
     // registered until remove().
-    stat_counters::bump(stats.syscalls);
-    const file_identity id = check_pollable(kind(), "modify", fd);
+    const file_identity id = check_pollable(kind(), "modify", fd, stats);
     if (registry_.holder_of(fd, id) == registry::holder::other_file) {
         // Same number, other file: the registered one was closed without
         // remove(), so it is not registered any more, as on epoll.

@@ -46,9 +46,7 @@ poll_backend::poll_backend() : waker_(backend::poll) {}
 void poll_backend::add(int fd, interest what, std::uint64_t token, trigger how) {
     // poll(2) accepts any number, so the fstat here is what rejects a bad fd
     // (EBADF) and files without readiness (EPERM), as epoll_ctl would.
-    stat_counters::bump(stats.syscalls);
-    const file_identity id = check_pollable(backend::poll, "add", fd);
-    stat_counters::bump(stats.syscalls, id.probe_syscalls);
+    const file_identity id = check_pollable(backend::poll, "add", fd, stats);
     bool changed = false;
     {
         std::lock_guard lock(mu_);
@@ -87,9 +85,7 @@ void poll_backend::modify(int fd, interest what, std::uint64_t token, trigger ho
         // poll(2) never learns of a close: ask the file system, so a closed
         // fd fails with EBADF as epoll_ctl would, and a number that now
         // names a file never added is ENOENT.
-        stat_counters::bump(stats.syscalls);
-        const file_identity id = check_pollable(backend::poll, "modify", fd);
-        stat_counters::bump(stats.syscalls, id.probe_syscalls);
+        const file_identity id = check_pollable(backend::poll, "modify", fd, stats);
         const short before = poll_events(*r);
         if (reg_.holder_of(fd, id) == registry::holder::other_file) {
             reg_.erase(fd);

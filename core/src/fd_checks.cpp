@@ -17,10 +17,15 @@
 namespace unipoll::detail {
 namespace {
 
-// Closes the probe's own descriptor on every path.
+// Closes the probe's own descriptor on every path, and counts the close.
 struct probe_fd {
     int fd;
-    ~probe_fd() { ::close(fd); }
+    stat_counters& stats;
+    ~probe_fd() {
+        if (fd < 0) return;
+        stat_counters::bump(stats.syscalls);
+        ::close(fd);
+    }
 };
 
 // Whether the kernel can report readiness for fd, asked of the kernel itself
@@ -31,12 +36,14 @@ struct probe_fd {
 // refuses it with EPERM, and so does this probe, for every backend. A
 // throwaway instance per probe: no hidden long-lived descriptor that a
 // fork or a close-all-fds loop could share or clobber.
-bool kernel_reports_readiness(backend b, std::string_view op, int fd) {
+bool kernel_reports_readiness(backend b, std::string_view op, int fd, stat_counters& stats) {
+    stat_counters::bump(stats.syscalls);
 #if defined(__linux__)
-    const probe_fd probe{::epoll_create1(EPOLL_CLOEXEC)};
+    const probe_fd probe{::epoll_create1(EPOLL_CLOEXEC), stats};
     if (probe.fd < 0) throw_error(errno, b, op, fd, "epoll_create1 (readiness probe)");
     epoll_event ev{};
     ev.events = EPOLLIN;
+    stat_counters::bump(stats.syscalls);
     if (::epoll_ctl(probe.fd, EPOLL_CTL_ADD, fd, &ev) == 0) return true;
     if (errno == EPERM) return false;
     throw_error(errno, b, op, fd, "epoll_ctl (readiness probe)");
@@ -44,11 +51,12 @@ bool kernel_reports_readiness(backend b, std::string_view op, int fd) {
     // kqueue(2): a vnode or device without a kqfilter is refused by EV_ADD
     // (EINVAL on macOS, ENODEV/EOPNOTSUPP on the BSDs); the kqueue
     // descriptor is closed with the knote.
-    const probe_fd probe{::kqueue()};
+    const probe_fd probe{::kqueue(), stats};
     if (probe.fd < 0) throw_error(errno, b, op, fd, "kqueue (readiness probe)");
     struct kevent change;
     EV_SET(&change, static_cast<uintptr_t>(fd), EVFILT_READ, EV_ADD, 0, 0, 0);
     const timespec zero{};
+    stat_counters::bump(stats.syscalls);
     if (::kevent(probe.fd, &change, 1, nullptr, 0, &zero) == 0) return true;
     if (errno == EBADF || errno == ENOMEM || errno == EINTR)
         throw_error(errno, b, op, fd, "kevent (readiness probe)");
@@ -56,13 +64,11 @@ bool kernel_reports_readiness(backend b, std::string_view op, int fd) {
 #endif
 }
 
-// epoll_create1 + epoll_ctl + close, or kqueue + kevent + close.
-constexpr unsigned probe_cost = 3;
-
 }  // namespace
 
-file_identity check_pollable(backend b, std::string_view op, int fd) {
+file_identity check_pollable(backend b, std::string_view op, int fd, stat_counters& stats) {
     struct stat st {};
+    stat_counters::bump(stats.syscalls);
     if (::fstat(fd, &st) != 0) throw_error(errno, b, op, fd, "fstat");
     file_identity id{static_cast<std::uint64_t>(st.st_dev), static_cast<std::uint64_t>(st.st_ino)};
     // Sockets and FIFOs always have readiness: no probe on the hot path.
@@ -76,10 +82,7 @@ file_identity check_pollable(backend b, std::string_view op, int fd) {
     // kqueue's EVFILT_READ accepts regular files (always readable).
     const bool probe = !S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode);
 #endif
-    if (probe) {
-        id.probe_syscalls = probe_cost;
-        pollable = kernel_reports_readiness(b, op, fd);
-    }
+    if (probe) pollable = kernel_reports_readiness(b, op, fd, stats);
     if (!pollable)
         throw_usage(EPERM, b, op, fd,
                     "the kernel reports no readiness for this file (a regular file, "

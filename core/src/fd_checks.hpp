@@ -5,6 +5,8 @@
 // out in docs/semantics.md ("Which files can be registered").
 #pragma once
 
+#include "counters.hpp"
+
 #include <unipoll/poller.hpp>
 
 #include <cstdint>
@@ -15,15 +17,14 @@ namespace unipoll::detail {
 struct file_identity {
     std::uint64_t dev;
     std::uint64_t ino;
-    // Kernel calls made beyond the one fstat(2): the readiness probe's, for
-    // files that are neither sockets nor FIFOs (3 on Linux, 2 elsewhere).
-    unsigned probe_syscalls = 0;
 };
 
 // fstat(2), and for files that are not sockets or FIFOs a probe of the
-// kernel's event mechanism. Throws std::system_error naming op and fd:
-// EBADF for a bad fd, EPERM for a file the kernel cannot report readiness
-// for (regular files on disk, directories, /dev/null, block devices).
-file_identity check_pollable(backend b, std::string_view op, int fd);
+// kernel's event mechanism (3 calls more). Throws std::system_error naming
+// op and fd: EBADF for a bad fd, EPERM for a file the kernel cannot report
+// readiness for (regular files on disk, directories, /dev/null, block
+// devices). Every kernel call it makes is counted in `stats.syscalls`, on
+// the throwing paths too.
+file_identity check_pollable(backend b, std::string_view op, int fd, stat_counters& stats);
 
 }  // namespace unipoll::detail
