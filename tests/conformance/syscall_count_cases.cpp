@@ -6,6 +6,8 @@
 // regular file (after the probe, on Linux) and a directory (after the fstat
 // alone). Where the kernel cannot count
 // (not Linux, perf_event_open not permitted) the case is a visible skip.
+// The kqueue emulation's kevent() makes system calls a kernel's would not,
+// but none runs here: add() queues its changes and remove() cancels them.
 #include "fixture.hpp"
 
 #include "fd_helpers.hpp"
