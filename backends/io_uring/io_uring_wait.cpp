@@ -132,12 +132,13 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
     const int fd = registry::fd_of(key);
     fd_state& st = states_[static_cast<std::size_t>(fd)];
     if (!reg->armed) {
-        // A oneshot that fired, its poll not cancelled yet. A CQE carries
-        // the readiness of its own wakeup only: room to write, then the
-        // peer's close, are two CQEs. Those this poll reaps are merged into
-        // the one event it reported for the fd, which so holds everything
-        // that happened before the poll, as epoll's (read from the file
-        // when it reports) does; a later poll's are dropped.
+        // Disarmed until modify(): a oneshot that fired, its poll not
+        // cancelled yet (or a poll that failed, which sends no more). A CQE
+        // carries the readiness of its own wakeup only: room to write, then
+        // the peer's close, are two CQEs. Those this poll reaps are merged
+        // into the one event it reported for the fd, which so holds
+        // everything that happened before the poll, as epoll's (read from
+        // the file when it reports) does; a later poll's are dropped.
         if (c.res >= 0 && merger_.placed(fd))
             merger_.place(fd, to_event(reg->token, reg->what, static_cast<unsigned>(c.res)), out,
                           r.count);
