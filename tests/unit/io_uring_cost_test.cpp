@@ -1,8 +1,9 @@
 // What io_uring registrations and polls cost, counted by the kernel (a
 // perf counter on raw_syscalls:sys_enter, as unipoll-compare counts; the
-// poller's own stats() where perf is not permitted): add()+remove() pairs,
-// an empty non-blocking poll beside a raw liburing CQ peek, and the first
-// poll after 10,000 add()s, which arms them all and replaces nothing.
+// poller's own stats() where perf is not permitted or a sanitizer's
+// runtime adds calls of its own): add()+remove() pairs, an empty
+// non-blocking poll beside a raw liburing CQ peek, and the first poll
+// after 10,000 add()s, which arms them all and replaces nothing.
 #define BOOST_TEST_MODULE io_uring_cost
 #include <boost/test/unit_test.hpp>
 

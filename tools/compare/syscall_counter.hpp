@@ -1,8 +1,9 @@
 // Counts the system calls of the calling thread as the kernel sees them: a
 // perf_event_open counter on the raw_syscalls:sys_enter tracepoint, so the
 // code under test (unipoll or a peer library) cannot miscount itself.
-// Linux only; elsewhere, or where perf is not permitted, available() is
-// false and callers fall back to unipoll's own stats().
+// Linux only; elsewhere, where perf is not permitted, or in a build with a
+// sanitizer (whose runtime makes calls of its own), available() is false
+// and callers fall back to unipoll's own stats().
 #pragma once
 
 #include <cstdint>
