@@ -171,7 +171,14 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
         }
         return true;
     }
-    if (!merger_.place(fd, ev, out, r.count)) return false;
+    // A level fd that an earlier poll reported is checked by this poll's
+    // poll(2) (verify_ready()), which decides: its CQE may have been posted
+    // before the caller consumed what that poll reported (more data came
+    // while it was ready, then the caller drained it all), and reporting it
+    // would tell of readiness that is gone, which epoll never does.
+    const bool left_to_check = reg->how == trigger::level && c.res >= 0 && st.in_ready &&
+                               !merger_.placed(fd);
+    if (!left_to_check && !merger_.place(fd, ev, out, r.count)) return false;
     if (ended) st.live = 0;
     if (c.res < 0) {
         reg->armed = false;  // the poll failed: modify() arms it again
@@ -205,7 +212,8 @@ bool io_uring_backend::take(const io_uring_cqe& c, std::span<event> out, wait_re
 // Level fds reported by earlier polls: are they still ready? One poll(2)
 // with a zero timeout asks exactly the interest's events (the kernel adds
 // no POLLRDHUP there) by number, and holds no file afterwards. An fd this
-// poll placed from a CQE is current already; it is checked by the next one.
+// poll placed from a CQE (one not reported since a check last found it not
+// ready) is taken as it is and checked by the next poll.
 void io_uring_backend::verify_ready(std::span<event> out, wait_result& r) {
     checks_.clear();
     std::size_t kept = 0;

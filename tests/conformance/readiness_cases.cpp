@@ -28,6 +28,42 @@ CONFORMANCE_CASE(level_read_reported_while_ready) {
     expect_quiet(p);
 }
 
+// A level event is the fd's readiness when poll() returns, in one thread as
+// on epoll: data that arrived after the last event, read by the caller
+// before this poll, is not reported again. (io_uring reported such an fd
+// from a completion queued by the second write, and a caller that acted on
+// it, as CPython's socketserver does with its blocking listening socket,
+// blocked in accept().)
+void check_level_event_is_current(unipoll::poller& p, int rd, int wr) {
+    p.add(rd, interest::read, 8);
+    for (int round = 0; round < 20; ++round) {
+        BOOST_TEST_CONTEXT("round " << round) {
+            write_byte(wr);
+            const auto e = await_token(p, 8);
+            BOOST_REQUIRE(e);
+            BOOST_CHECK(e->readable);
+            write_byte(wr);  // more data while the fd is reported ready
+            drain(rd);
+            BOOST_CHECK_MESSAGE(!poll_for(p, 0ns).has(8),
+                                "drained fd reported readable by the next poll");
+        }
+    }
+    expect_quiet(p);
+    p.remove(rd);
+}
+
+CONFORMANCE_CASE(level_event_is_current_after_the_caller_drains) {
+    unipoll::poller p(backend_under_test);
+    BOOST_TEST_CONTEXT("pipe") {
+        auto fds = make_pipe();
+        check_level_event_is_current(p, fds.read_end.get(), fds.write_end.get());
+    }
+    BOOST_TEST_CONTEXT("socketpair") {
+        auto s = make_socketpair();
+        check_level_event_is_current(p, s.a.get(), s.b.get());
+    }
+}
+
 CONFORMANCE_CASE(level_write_reported_while_writable) {
     unipoll::poller p(backend_under_test);
     auto s = make_socketpair();
