@@ -91,6 +91,30 @@ std::size_t fill(int fd) {
     }
 }
 
+bool try_write_byte(int fd) {
+    const char byte = 'w';
+    ssize_t n;
+    while ((n = ::write(fd, &byte, 1)) < 0 && errno == EINTR) {
+    }
+    return n == 1;
+}
+
+bool read_sees_end(int fd) {
+    std::array<char, 4096> buf;
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n > 0) continue;
+        if (n == 0) return true;
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return false;
+        return true;  // ECONNRESET and the like: the other end is gone
+    }
+}
+
+void shut_write(int fd) {
+    if (::shutdown(fd, SHUT_WR) != 0) fail("shutdown(SHUT_WR) fd " + std::to_string(fd));
+}
+
 unique_fd open_regular_file() {
     std::string path = "/tmp/unipoll-conformance-XXXXXX";
     if (const char* dir = std::getenv("TMPDIR"); dir && *dir)

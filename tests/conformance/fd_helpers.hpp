@@ -57,6 +57,14 @@ void write_byte(int fd);
 std::size_t drain(int fd);
 // Writes until EAGAIN; returns the bytes written.
 std::size_t fill(int fd);
+// Writes one byte if there is room: false when the fd is full or broken
+// (its peer gone), which the caller may expect.
+bool try_write_byte(int fd);
+// Whether the other end of a socket was closed: reads what is there
+// (without blocking) and says true at end of file or a reset connection.
+bool read_sees_end(int fd);
+// shutdown() of a socket's writing side: its peer reads end of file.
+void shut_write(int fd);
 
 // A regular file (already unlinked) and a directory: fds without readiness.
 unique_fd open_regular_file();

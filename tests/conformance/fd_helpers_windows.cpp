@@ -101,6 +101,25 @@ std::size_t fill(int fd) {
     }
 }
 
+bool try_write_byte(int fd) {
+    const char byte = 'w';
+    return ::send(as_socket(fd), &byte, 1, 0) == 1;
+}
+
+bool read_sees_end(int fd) {
+    std::array<char, 4096> buf;
+    for (;;) {
+        const int n = ::recv(as_socket(fd), buf.data(), static_cast<int>(buf.size()), 0);
+        if (n > 0) continue;
+        if (n == 0) return true;
+        return ::WSAGetLastError() != WSAEWOULDBLOCK;  // reset: the other end is gone
+    }
+}
+
+void shut_write(int fd) {
+    if (::shutdown(as_socket(fd), SD_SEND) != 0) fail_wsa("shutdown(SD_SEND) socket " + std::to_string(fd));
+}
+
 unique_fd open_regular_file() {
     std::array<wchar_t, MAX_PATH + 1> dir{};
     std::array<wchar_t, MAX_PATH + 1> path{};

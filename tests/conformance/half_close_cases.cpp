@@ -11,14 +11,8 @@
 
 #include "fd_helpers.hpp"
 
-#include <sys/socket.h>
-
 namespace conformance {
 namespace {
-
-void shut_write(int fd) {
-    if (::shutdown(fd, SHUT_WR) != 0) throw std::system_error(errno, std::generic_category(), "shutdown");
-}
 
 void check_write_only_ignores_write_shutdown(unipoll::poller& p, trigger how) {
     BOOST_TEST_CONTEXT(trigger_name(how) << " trigger") {

@@ -7,9 +7,6 @@
 
 #include "fd_helpers.hpp"
 
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -21,12 +18,9 @@ namespace {
 // True once `peer` reads end of file: the other end's file was released.
 bool peer_sees_close(int peer, steady::duration limit) {
     const auto deadline = steady::now() + limit;
-    std::array<char, 4096> buf;
     do {
-        const ssize_t n = ::recv(peer, buf.data(), buf.size(), MSG_DONTWAIT);
-        if (n == 0) return true;
-        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return true;
-        if (n < 0) std::this_thread::sleep_for(1ms);
+        if (read_sees_end(peer)) return true;
+        std::this_thread::sleep_for(1ms);
     } while (steady::now() < deadline);
     return false;
 }
@@ -68,11 +62,10 @@ void check_remove_close_under_traffic(unipoll::poller& p, trigger how) {
             });
         });
         joining_thread writer([&] {
-            const char byte = 'w';
             while (!stop.load()) {
                 {
                     std::lock_guard lk(write_mu);
-                    if (peer >= 0) (void)::send(peer, &byte, 1, MSG_DONTWAIT);
+                    if (peer >= 0) (void)try_write_byte(peer);  // full or closed: no matter
                 }
                 std::this_thread::yield();
             }
