@@ -79,6 +79,11 @@ enum class needs {
     posix_signals,  // sigaction(), pthread_kill(), setitimer()
     fd_numbers,     // dup2(): giving a new descriptor a chosen number
     posix_files,    // regular files and directories given to add() (EPERM)
+    // What a Windows backend's kernel mechanism cannot tell (docs/backends.md,
+    // "Known differences on Windows"); every other OS and backend has these.
+    write_shutdown_apart,  // a peer's write shutdown is no hangup for a write-only registration
+    state_at_report,       // an event holds what is true of the fd when poll() reports it
+    fin_behind_data,       // the peer's FIN is reported while data before it is unread
 };
 
 // True, after the note, where this OS lacks `what`.
