@@ -93,8 +93,12 @@ def test_add_signal_handler(backend):
 
 
 def test_ctrl_c_ends_asyncio_run_promptly(backend):
+    # Python keeps SIGINT ignored if it started that way (a test run in the
+    # background of a non-interactive shell): give the child the handler a
+    # terminal's Ctrl-C finds.
     child = textwrap.dedent(f"""
-        import asyncio, unipoll.asyncio
+        import asyncio, signal, unipoll.asyncio
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         async def main():
             print("sleeping", flush=True)
             await asyncio.sleep(5)
