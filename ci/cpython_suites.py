@@ -224,7 +224,13 @@ def short_id(test):
 
 
 def run_worker(subject, suite, only, out_path):
+    import signal
     import unittest
+
+    # The SIGINT disposition of a terminal, which CPython's tests assume (they
+    # raise SIGINT and expect KeyboardInterrupt): a process started in the
+    # background of a non-interactive shell inherits it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
     if subject != BASELINE:
         install_unipoll(subject)
