@@ -71,6 +71,12 @@ void check_remove_close_under_traffic(unipoll::poller& p, trigger how) {
             }
         });
 
+        // A failed check below throws: stop the threads before they are joined.
+        struct stop_on_exit {
+            std::atomic<bool>& stop;
+            ~stop_on_exit() { stop.store(true); }
+        } const stopper{stop};
+
         const std::size_t cycles = scaled(1000);
         std::size_t done = 0;
         for (; done < cycles; ++done) {

@@ -23,6 +23,8 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <new>
+#include <shared_mutex>
 #include <unordered_map>
 #include <vector>
 
@@ -90,6 +92,37 @@ int user_trigger_error() noexcept { return trigger_error.load(); }
 void set_user_events_broken(bool broken) noexcept { broken_user_events.store(broken); }
 void fail_user_triggers(int err) noexcept { trigger_error.store(err); }
 
+namespace {
+std::shared_mutex descriptor_table;
+thread_local bool descriptor_table_held = false;
+// A kevent() of another thread may hold the lock when a thread forks; that
+// thread does not exist in the child, whose copy starts afresh. (Not taken
+// around fork() and released in the child: glibc releases a write lock only
+// in the thread id that took it, and the child's differs.)
+const int descriptor_table_at_fork =
+    ::pthread_atfork(nullptr, nullptr, [] { new (&descriptor_table) std::shared_mutex; });
+}  // namespace
+
+bool descriptor_table_lock::held_here() noexcept { return descriptor_table_held; }
+
+descriptor_table_lock::descriptor_table_lock(mode m) noexcept : mode_(m) {
+    if (descriptor_table_held) return;
+    if (m == exclusive)
+        descriptor_table.lock();
+    else
+        descriptor_table.lock_shared();
+    descriptor_table_held = held_ = true;
+}
+
+descriptor_table_lock::~descriptor_table_lock() {
+    if (!held_) return;
+    descriptor_table_held = false;
+    if (mode_ == exclusive)
+        descriptor_table.unlock();
+    else
+        descriptor_table.unlock_shared();
+}
+
 void descriptor_closing(int fd) noexcept {
     kqueue_table& t = kqueue_table::get();
     std::vector<std::shared_ptr<emulated_kqueue>> kqs;
@@ -105,10 +138,12 @@ void descriptor_closing(int fd) noexcept {
 }
 
 void descriptor_reading(int fd) noexcept {
+    const descriptor_table_lock table(descriptor_table_lock::shared);  // the filters ask other fds
     for (auto& kq : kqueue_table::get().all()) kq->take_in_changes(fd);
 }
 
 void descriptor_read(int fd) noexcept {
+    const descriptor_table_lock table(descriptor_table_lock::shared);
     const std::vector<std::shared_ptr<emulated_kqueue>> kqs = kqueue_table::get().all();
     if (kqs.empty()) return;
     struct stat st {};

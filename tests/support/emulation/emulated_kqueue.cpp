@@ -3,6 +3,7 @@
 // differ, the personality picks; each such place names the function (and
 // the XNU line) it follows.
 #include "emulated_kqueue.hpp"
+#include "kernel_calls.hpp"
 
 #include <poll.h>
 #include <sys/epoll.h>
@@ -11,6 +12,7 @@
 #include <cerrno>
 #include <chrono>
 #include <climits>
+#include <optional>
 
 namespace kqueue_emulation {
 namespace {
@@ -69,7 +71,7 @@ void emulated_kqueue::purge(std::map<std::uintptr_t, fd_entry>::iterator it) {
         dequeue(**kn);
     }
     // Fails harmlessly when the file was closed unseen: epoll forgot it.
-    if (it->second.in_epoll) ::epoll_ctl(epfd_, EPOLL_CTL_DEL, static_cast<int>(it->first), nullptr);
+    if (it->second.in_epoll) kernel::epoll_ctl(epfd_, EPOLL_CTL_DEL, static_cast<int>(it->first), nullptr);
     fds_.erase(it);
 }
 
@@ -123,7 +125,7 @@ int emulated_kqueue::apply_fd(const struct kevent& change) {
     if (change.ident > static_cast<std::uintptr_t>(INT_MAX)) return EBADF;
     const int fd = static_cast<int>(change.ident);
     struct stat st {};
-    const bool open = ::fstat(fd, &st) == 0;
+    const bool open = kernel::fstat(fd, &st) == 0;
     auto it = fds_.find(change.ident);
     if (it != fds_.end() && (!open || it->second.dev != st.st_dev || it->second.ino != st.st_ino)) {
         // Closed where the emulation could not see it: the kernel would
@@ -155,7 +157,7 @@ int emulated_kqueue::apply_fd(const struct kevent& change) {
             epoll_event ev{};
             ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
             ev.data.u64 = change.ident;
-            if (::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0)
+            if (kernel::epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) == 0)
                 e.in_epoll = true;
             else if (errno != EPERM)  // EPERM: regular file or directory
                 return errno;
@@ -308,6 +310,9 @@ int emulated_kqueue::kevent(const struct kevent* changes, int nchanges, struct k
                             int nevents, const timespec* timeout) {
     using clock = std::chrono::steady_clock;
     const auto start = clock::now();
+    // Changes and filters name user descriptors: not while one is closed
+    // (emulation.hpp). Let go of while asleep.
+    std::optional<descriptor_table_lock> table(std::in_place, descriptor_table_lock::shared);
     std::unique_lock lock(mutex_);
 
     int nerrors = 0;
@@ -357,9 +362,11 @@ int emulated_kqueue::kevent(const struct kevent* changes, int nchanges, struct k
         }
         ++sleepers_;
         lock.unlock();
+        table.reset();
         pollfd p{epfd_, POLLIN, 0};
         const int rc = ::ppoll(&p, 1, wait_for, nullptr);
         const int err = errno;
+        table.emplace(descriptor_table_lock::shared);
         lock.lock();
         --sleepers_;
         if (rc < 0) {

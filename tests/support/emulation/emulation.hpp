@@ -22,6 +22,30 @@ int user_trigger_error() noexcept;
 int real_close(int fd) noexcept;
 ssize_t real_read(int fd, void* buf, size_t n) noexcept;
 
+// The process's descriptor table, as the kernels lock theirs: close() and
+// dup2()/dup3() (the knotes' removal and the real call together) hold it
+// exclusively, kevent() shared while it applies its changes, so a change
+// never reaches a descriptor that is half closed (its knotes gone, the file
+// still open) and a thread sanitizer sees the close ordered with a change
+// that names the number. A thread that holds it already (the sanitizer's
+// own close() inside a kevent()) passes through.
+class descriptor_table_lock {
+public:
+    // Whether this thread is inside the emulation: a close() from there is
+    // a sanitizer's own (its symbolizer, while it reports), and must not
+    // wait for the locks this thread holds.
+    static bool held_here() noexcept;
+    enum mode { shared, exclusive };
+    explicit descriptor_table_lock(mode m) noexcept;
+    ~descriptor_table_lock();
+    descriptor_table_lock(const descriptor_table_lock&) = delete;
+    descriptor_table_lock& operator=(const descriptor_table_lock&) = delete;
+
+private:
+    mode mode_;
+    bool held_ = false;  // false: this thread held it already
+};
+
 // Called by the interposed libc functions.
 // fd is about to be closed (close, dup2/dup3 onto it, close_range): every
 // kqueue drops that descriptor's knotes, as knote_fdclose() does in both

@@ -10,6 +10,7 @@
 //  - with EV_EOF, a socket's pending error in fflags. A socket error
 //    without EV_EOF fires the filter and reports nothing else.
 #include "emulated_kqueue.hpp"
+#include "kernel_calls.hpp"
 
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -25,22 +26,22 @@ namespace {
 
 std::int64_t readable_bytes(int fd) {
     int bytes = 0;
-    return ::ioctl(fd, FIONREAD, &bytes) == 0 ? bytes : 0;
+    return kernel::ioctl(fd, FIONREAD, &bytes) == 0 ? bytes : 0;
 }
 
 // Room left: a pipe's size less what it holds; a socket's send buffer less
 // what is queued in it.
 std::int64_t writable_bytes(int fd, const struct stat& st) {
     if (S_ISFIFO(st.st_mode)) {
-        const int size = ::fcntl(fd, F_GETPIPE_SZ);
+        const int size = kernel::fcntl(fd, F_GETPIPE_SZ);
         return size > 0 ? std::max<std::int64_t>(size - readable_bytes(fd), 0) : 0;
     }
     if (S_ISSOCK(st.st_mode)) {
         int size = 0;
         socklen_t len = sizeof size;
         int queued = 0;
-        if (::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0) return 0;
-        if (::ioctl(fd, SIOCOUTQ, &queued) != 0) queued = 0;
+        if (kernel::getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, &len) != 0) return 0;
+        if (kernel::ioctl(fd, SIOCOUTQ, &queued) != 0) queued = 0;
         return std::max<std::int64_t>(size - queued, 0);
     }
     return 0;
@@ -70,7 +71,7 @@ bool emulated_kqueue::evaluate(knote& kn, struct kevent& out) {
 bool emulated_kqueue::evaluate_fd(knote& kn, fd_entry& e, struct kevent& out) {
     const int fd = static_cast<int>(kn.ident);
     struct stat st {};
-    if (::fstat(fd, &st) != 0 || st.st_dev != e.dev || st.st_ino != e.ino) {
+    if (kernel::fstat(fd, &st) != 0 || st.st_dev != e.dev || st.st_ino != e.ino) {
         // Closed where the emulation could not see it (and maybe reused).
         purge(fds_.find(kn.ident));
         return false;
@@ -79,20 +80,20 @@ bool emulated_kqueue::evaluate_fd(knote& kn, fd_entry& e, struct kevent& out) {
     if (!e.in_epoll) {
         // Regular files are always ready; READ reports the bytes left.
         if (read && S_ISREG(st.st_mode)) {
-            const off_t pos = ::lseek(fd, 0, SEEK_CUR);
+            const off_t pos = kernel::lseek(fd, 0, SEEK_CUR);
             out.data = pos >= 0 && st.st_size > pos ? st.st_size - pos : 0;
         }
         return true;
     }
     pollfd p{fd, static_cast<short>(read ? (POLLIN | POLLRDHUP) : POLLOUT), 0};
-    if (::poll(&p, 1, 0) < 0) return false;
+    if (kernel::poll_now(&p) < 0) return false;
     const bool socket = S_ISSOCK(st.st_mode);
     if (socket && (p.revents & POLLERR) && e.so_error == 0) {
         // Linux clears SO_ERROR when it is read; the emulation keeps it, as
         // the kernels keep so_error, for every later evaluation.
         int err = 0;
         socklen_t len = sizeof err;
-        if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) e.so_error = err;
+        if (kernel::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0) e.so_error = err;
     }
     bool eof;
     if (read) {

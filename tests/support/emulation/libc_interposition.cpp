@@ -67,6 +67,8 @@ ssize_t real_read(int fd, void* buf, size_t n) noexcept {
 extern "C" {
 
 int close(int fd) {
+    if (kqueue_emulation::descriptor_table_lock::held_here()) return kqueue_emulation::real_close(fd);
+    const kqueue_emulation::descriptor_table_lock lock(kqueue_emulation::descriptor_table_lock::exclusive);
     const int saved = errno;
     kqueue_emulation::descriptor_closing(fd);
     errno = saved;
@@ -75,6 +77,7 @@ int close(int fd) {
 
 int dup2(int oldfd, int newfd) {
     static const auto next = kqueue_emulation::next_definition<kqueue_emulation::dup2_fn>("dup2");
+    const kqueue_emulation::descriptor_table_lock lock(kqueue_emulation::descriptor_table_lock::exclusive);
     const int saved = errno;
     kqueue_emulation::closing_by_dup(oldfd, newfd);
     errno = saved;
@@ -83,6 +86,7 @@ int dup2(int oldfd, int newfd) {
 
 int dup3(int oldfd, int newfd, int flags) {
     static const auto next = kqueue_emulation::next_definition<kqueue_emulation::dup3_fn>("dup3");
+    const kqueue_emulation::descriptor_table_lock lock(kqueue_emulation::descriptor_table_lock::exclusive);
     const int saved = errno;
     kqueue_emulation::closing_by_dup(oldfd, newfd);
     errno = saved;
