@@ -7,7 +7,9 @@
 #include "fd_helpers.hpp"
 
 #include <sys/socket.h>
-#include <sys/syscall.h>
+#ifdef __linux__
+#include <sys/syscall.h>  // SYS_close_range
+#endif
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
