@@ -15,11 +15,6 @@
 namespace conformance {
 namespace {
 
-// Wine's ntdll exports wine_get_version; Windows' does not.
-bool running_under_wine() {
-    return ::GetProcAddress(::GetModuleHandleW(L"ntdll.dll"), "wine_get_version") != nullptr;
-}
-
 CONFORMANCE_CASE(non_socket_handles_are_ebadf) {
     unipoll::poller p(backend_under_test);
     auto file = open_regular_file();
