@@ -69,10 +69,20 @@ def tracepoint_id():
         libc.umount2(b"/sys/kernel/tracing", 2)  # MNT_DETACH
 
 
-class SyscallCounter:
-    """Counts the system calls one thread makes (perf_event_open)."""
+SYS_FUTEX = {"x86_64": 202, "aarch64": 98}
+PERF_EVENT_IOC_SET_FILTER = 0x40082406  # _IOW('$', 6, char *)
 
-    def __init__(self, tid):
+
+class SyscallCounter:
+    """Counts the system calls one thread makes (perf_event_open).
+
+    With futex=False it counts every call but futex(2), with futex=True
+    futex(2) alone (a tracepoint filter on the call number): the GIL's
+    handoffs between the two threads are futex calls whose number depends
+    on timing, so they are kept apart from the calls a loop's wakeup makes.
+    """
+
+    def __init__(self, tid, futex=False):
         self.fd = -1
         nr = SYS_PERF_EVENT_OPEN.get(platform.machine())
         tp = tracepoint_id()
@@ -84,6 +94,13 @@ class SyscallCounter:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.syscall.restype = ctypes.c_long
         self.fd = libc.syscall(nr, ctypes.byref(attr), tid, -1, -1, PERF_FLAG_FD_CLOEXEC)
+        if self.fd >= 0:
+            op = "==" if futex else "!="
+            rule = f"id {op} {SYS_FUTEX[platform.machine()]}".encode()
+            libc.ioctl.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.c_char_p)
+            if libc.ioctl(self.fd, PERF_EVENT_IOC_SET_FILTER, rule) != 0:
+                os.close(self.fd)
+                self.fd = -1
         # read(2) through PyDLL keeps the GIL: os.read would drop and take
         # it again, and the futex calls of that handoff would be counted as
         # the measured call's.
@@ -149,9 +166,11 @@ def measure(subject, scenario, rounds):
         ready.wait()
         me = SyscallCounter(threading.get_native_id())
         other = SyscallCounter(loop_tid[0])
-        result["counted"] = me.works and other.works
+        gil = [SyscallCounter(tid, futex=True) for tid in (threading.get_native_id(), loop_tid[0])]
+        result["counted"] = me.works and other.works and all(g.works for g in gil)
         time.sleep(0.05)
         loop_before = other.read() if other.works else 0
+        gil_before = sum(g.read() for g in gil) if result["counted"] else 0
         iter_before = iterations[0]
         for i in range(rounds):
             if scenario == "idle":
@@ -169,6 +188,7 @@ def measure(subject, scenario, rounds):
                     time.sleep(0.0001)
         time.sleep(0.01)
         result["loop_calls"] = (other.read() - loop_before) if other.works else None
+        result["futex_calls"] = sum(g.read() for g in gil) - gil_before if result["counted"] else None
         result["iterations"] = iterations[0] - iter_before
         if scenario == "busy":
             loop.call_soon_threadsafe(stop_flag.__setitem__, 0, True)
@@ -192,6 +212,7 @@ def measure(subject, scenario, rounds):
         out["caller_sc_per_call"] = caller_calls[0] / rounds
         per = rounds if scenario == "idle" else max(result["iterations"], 1)
         out["loop_sc"] = result["loop_calls"] / per
+        out["futex_per_call"] = result["futex_calls"] / rounds
         out["iterations"] = result["iterations"]
     return out
 
@@ -214,18 +235,15 @@ def subjects():
 
 
 def markdown(rows, scenario):
-    if scenario == "idle":
-        head = ("| loop | p50 us | p99 us | caller syscalls / call | loop syscalls / round trip |\n"
-                "|:--|--:|--:|--:|--:|")
-    else:
-        head = ("| loop | p50 us | p99 us | caller syscalls / call | loop syscalls / iteration |\n"
-                "|:--|--:|--:|--:|--:|")
+    per = "round trip" if scenario == "idle" else "iteration"
+    head = (f"| loop | p50 us | p99 us | caller syscalls / call | loop syscalls / {per} "
+            "| GIL futex calls / call |\n|:--|--:|--:|--:|--:|--:|")
     lines = [head]
     for r in rows:
         if r["scenario"] != scenario:
             continue
-        sc = (f"{r['caller_sc_per_call']:.2f} | {r['loop_sc']:.2f}" if r["counted"]
-              else "n/a | n/a")
+        sc = (f"{r['caller_sc_per_call']:.2f} | {r['loop_sc']:.2f} | {r['futex_per_call']:.2f}"
+              if r["counted"] else "n/a | n/a | n/a")
         lines.append(f"| {r['subject']} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | {sc} |")
     return "\n".join(lines)
 
