@@ -139,6 +139,17 @@ wait_result wsapoll_backend::wait_blocking(std::span<event> out,
                                 static_cast<INT>(milliseconds_rounded_up(timeout, INT_MAX)));
     const int err = ::WSAGetLastError();
     in_wait_.store(false);
+    if (ready == SOCKET_ERROR && err == WSAENOTSOCK) {
+        // A socket of the array was closed while the call started: by
+        // remove() and close() in another thread since the array was built
+        // (remove() marked it stale), or closed without remove(). Windows
+        // documents POLLNVAL for the entry; Wine fails the whole call.
+        // Either way nothing is reported by this call: the core waits again
+        // with a rebuilt array.
+        std::lock_guard lock(mu_);
+        disarm_closed_locked(sleeper_, 1);
+        return {};
+    }
     if (ready == SOCKET_ERROR)
         throw_windows_error(static_cast<unsigned long>(err), backend::poll, "poll", no_fd, "WSAPoll");
 
@@ -169,9 +180,16 @@ wait_result wsapoll_backend::wait_nonblocking(std::span<event> out) {
     if (nonblocking_.fds.empty()) return {};
     stat_counters::bump(stats.syscalls);
     if (::WSAPoll(nonblocking_.fds.data(), static_cast<ULONG>(nonblocking_.fds.size()), 0) ==
-        SOCKET_ERROR)
-        throw_windows_error(static_cast<unsigned long>(::WSAGetLastError()), backend::poll, "poll",
-                            no_fd, "WSAPoll");
+        SOCKET_ERROR) {
+        const int err = ::WSAGetLastError();
+        // Closed without remove() (remove() cannot run while this holds the
+        // lock): as in wait_blocking.
+        if (err != WSAENOTSOCK)
+            throw_windows_error(static_cast<unsigned long>(err), backend::poll, "poll", no_fd,
+                                "WSAPoll");
+        disarm_closed_locked(nonblocking_, 0);
+        return {};
+    }
     return {collect_locked(nonblocking_, 0, out), false, false};
 }
 
@@ -233,6 +251,27 @@ std::size_t wsapoll_backend::collect_locked(wsapoll_set& set, std::size_t first,
     }
     set.next = (start + scanned) % n;
     return count;
+}
+
+// After WSAPoll failed with WSAENOTSOCK: the registrations in `set` whose
+// socket is closed are disarmed as POLLNVAL would have them (a removed one
+// is gone from regs_ already), so that a rebuilt array leaves them out
+// instead of failing again. One getsockopt per entry; this is rare.
+void wsapoll_backend::disarm_closed_locked(const wsapoll_set& set, std::size_t first) {
+    for (std::size_t i = first; i < set.fds.size(); ++i) {
+        const auto it = regs_.find(set.fds[i].fd);
+        if (it == regs_.end() || it->second.gen != set.gens[i]) continue;
+        int type = 0;
+        int len = sizeof type;
+        stat_counters::bump(stats.syscalls);
+        if (::getsockopt(set.fds[i].fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) == 0)
+            continue;
+        it->second.armed = false;
+        it->second.closed = true;
+    }
+    // Rebuilt by the next call of either kind, whatever was found: a
+    // remove() that raced the call has marked it stale already.
+    mark_changed_locked();
 }
 
 std::unique_ptr<backend_impl> make_poll_backend() { return std::make_unique<wsapoll_backend>(); }

@@ -71,6 +71,7 @@ private:
     void check_socket(std::string_view op, native_handle s);
     void rebuild_locked(wsapoll_set& set, bool with_waker);
     std::size_t collect_locked(wsapoll_set& set, std::size_t first, std::span<event> out);
+    void disarm_closed_locked(const wsapoll_set& set, std::size_t first);
     void mark_changed_locked() noexcept;
     void wake_sleeper_for_change() noexcept;
 

@@ -65,11 +65,6 @@ bool skip_without(needs what, backend b) {
                 why = "an AFD poll completes with the events true at that moment; what happens "
                       "after (the peer's close after room to write) is reported by a later poll";
             break;
-        case needs::wsapoll_traffic_under_wine:
-            if (b == backend::poll && running_under_wine())
-                why = "under Wine, WSAPoll once in about two loaded runs reported no event for 5 s "
-                      "near the end of this case's 1,000 cycles; not explained yet, so not run there";
-            break;
         case needs::fin_behind_data:
             why = "WSAPoll and AFD (as Wine implements them) report the peer's FIN only once "
                   "the data before it was read";

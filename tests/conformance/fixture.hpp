@@ -84,10 +84,6 @@ enum class needs {
     write_shutdown_apart,  // a peer's write shutdown is no hangup for a write-only registration
     state_at_report,       // an event holds what is true of the fd when poll() reports it
     fin_behind_data,       // the peer's FIN is reported while data before it is unread
-    // Not a limit of the mechanism but an open failure (docs/backends.md):
-    // under Wine, poll's remove-then-close traffic case saw no event for 5 s
-    // in about one loaded run in two; unexplained, so a visible skip there.
-    wsapoll_traffic_under_wine,
 };
 
 #ifdef _WIN32
