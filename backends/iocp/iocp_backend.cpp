@@ -193,6 +193,13 @@ void iocp_backend::unqueue_locked(sock_state& st) noexcept {
     rearm_.erase(std::find(rearm_.begin(), rearm_.end(), &st));
 }
 
+// Grown here, by doubling, rather than by a poll's queue_locked().
+void iocp_backend::reserve_rearm_lists_locked() {
+    const std::size_t need = sockets_.size();
+    for (std::vector<sock_state*>* list : {&rearm_, &flushing_})
+        if (list->capacity() < need) list->reserve(std::max(need, 2 * list->capacity()));
+}
+
 void iocp_backend::add(native_handle s, interest what, std::uint64_t token, trigger how) {
     const HANDLE base = base_socket("add", s);
     std::lock_guard lock(mu_);
@@ -216,6 +223,7 @@ void iocp_backend::add(native_handle s, interest what, std::uint64_t token, trig
     sock_state& ref = *st;
     sockets_.emplace(s, std::move(st));
     try {
+        reserve_rearm_lists_locked();
         arm_or_throw_locked(ref, "add");
     } catch (...) {
         // Nothing half registered.

@@ -104,6 +104,7 @@ private:
     void cancel_locked(sock_state& st) noexcept;
     void retire_locked(std::unique_ptr<sock_state> st) noexcept;
     void queue_locked(sock_state& st);
+    void reserve_rearm_lists_locked();
     void unqueue_locked(sock_state& st) noexcept;
     void flush_rearms_locked();
     bool reap_locked(const OVERLAPPED_ENTRY& entry, event& out);
@@ -115,6 +116,8 @@ private:
     std::unordered_map<native_handle, std::unique_ptr<sock_state>> sockets_;
     // Removed or replaced states whose poll is still in flight.
     std::unordered_map<sock_state*, std::unique_ptr<sock_state>> retired_;
+    // Each as long as sockets_ (a socket is queued at most once), so that
+    // a poll re-arms every level socket without allocating.
     std::vector<sock_state*> rearm_;     // to be polled again by the next wait
     std::vector<sock_state*> flushing_;  // rearm_'s entries while a wait submits them
     std::size_t in_flight_ = 0;       // polls whose packet has not been reaped

@@ -15,8 +15,9 @@ namespace {
 
 bool has(interest set, interest bit) noexcept { return (set & bit) == bit; }
 
-// Packets taken per call. Each is at most one event, so no more are taken
-// than `out` can hold; the rest wait on the port for the next poll.
+// Packets taken per call (on the stack: a poll does not allocate). Each is
+// at most one event, so no more are taken than `out` can hold; a poll calls
+// again, without waiting, while a full batch leaves room in `out`.
 constexpr std::size_t max_entries = 128;
 
 constexpr ULONG readable_events = afd::poll_receive | afd::poll_accept | afd::poll_disconnect |
@@ -34,32 +35,42 @@ wait_result iocp_backend::wait(std::span<event> out, std::chrono::nanoseconds ti
         flush_rearms_locked();
     }
     std::array<OVERLAPPED_ENTRY, max_entries> entries;
-    const auto capacity = static_cast<ULONG>(std::min(out.size(), entries.size()));
     // INFINITE is 0xFFFFFFFF; longer finite waits are cut short and resumed
     // by the core.
     const long long ms = milliseconds_rounded_up(timeout, INFINITE - 1);
-    const DWORD wait_ms = ms < 0 ? INFINITE : static_cast<DWORD>(ms);
-    ULONG n = 0;
-    stat_counters::bump(stats.syscalls);
-    if (!::GetQueuedCompletionStatusEx(port_, entries.data(), capacity, &n, wait_ms, FALSE)) {
-        // The count is meaningful only on success (Wine 8 writes 1 on a
-        // timeout).
-        const DWORD err = ::GetLastError();
-        if (err == WAIT_TIMEOUT) return {};
-        throw_windows_error(err, backend::iocp, "poll", no_fd, "GetQueuedCompletionStatusEx");
-    }
+    DWORD wait_ms = ms < 0 ? INFINITE : static_cast<DWORD>(ms);
     wait_result r;
-    std::lock_guard lock(mu_);
-    for (ULONG i = 0; i < n; ++i) {
-        if (entries[i].lpCompletionKey == wake_key) {
-            // Consumed by this dequeue; the core relays it if it was meant
-            // for a sleeper and this is a non-blocking poll.
-            r.wake_event = true;
-        } else if (reap_locked(entries[i], out[r.count])) {
-            ++r.count;
+    for (;;) {
+        const auto capacity = static_cast<ULONG>(std::min(out.size() - r.count, entries.size()));
+        ULONG n = 0;
+        stat_counters::bump(stats.syscalls);
+        if (!::GetQueuedCompletionStatusEx(port_, entries.data(), capacity, &n, wait_ms, FALSE)) {
+            // The count is meaningful only on success (Wine 8 writes 1 on a
+            // timeout).
+            const DWORD err = ::GetLastError();
+            // Packets already taken are events now: return them.
+            if (err == WAIT_TIMEOUT || r.count > 0 || r.wake_event) return r;
+            throw_windows_error(err, backend::iocp, "poll", no_fd, "GetQueuedCompletionStatusEx");
         }
+        {
+            std::lock_guard lock(mu_);
+            for (ULONG i = 0; i < n; ++i) {
+                if (entries[i].lpCompletionKey == wake_key) {
+                    // Consumed by this dequeue; the core relays it if it was
+                    // meant for a sleeper and this is a non-blocking poll.
+                    r.wake_event = true;
+                } else if (reap_locked(entries[i], out[r.count])) {
+                    ++r.count;
+                }
+            }
+        }
+        // A batch cut short by max_entries may have left packets on the
+        // port: take them as well, without waiting, while `out` has room (no
+        // cap below the caller's span; one more call per max_entries
+        // packets). A batch cut short by `out` is what epoll_wait does too.
+        if (n < entries.size() || r.count == out.size()) return r;
+        wait_ms = 0;
     }
-    return r;
 }
 
 // Level sockets reported by earlier polls are polled again now, before this

@@ -5,12 +5,11 @@
 #include "fixture.hpp"
 
 #include "fd_helpers.hpp"
-#include "heap_counter.hpp"
+#include "poll_distinct.hpp"
 
 #include <sys/resource.h>
 
 #include <algorithm>
-#include <set>
 
 namespace conformance {
 namespace {
@@ -38,24 +37,6 @@ private:
     rlimit old_{};
     rlim_t limit_ = 0;
 };
-
-// One blocking poll into `span`; every event a distinct registered token.
-// `allocations`: the heap allocations made by the poll itself.
-std::size_t poll_distinct(unipoll::poller& p, std::span<unipoll::event> span, std::size_t fds,
-                          std::uint64_t* allocations = nullptr) {
-    const std::uint64_t before = heap_allocations_on_this_thread();
-    const auto r = p.poll(span, patience);
-    if (allocations) *allocations = heap_allocations_on_this_thread() - before;
-    BOOST_REQUIRE_LE(r.count, span.size());
-    std::set<std::uint64_t> tokens;
-    for (std::size_t i = 0; i < r.count; ++i) {
-        BOOST_REQUIRE_LT(span[i].token, fds);
-        BOOST_REQUIRE(span[i].writable);
-        tokens.insert(span[i].token);
-    }
-    BOOST_REQUIRE_MESSAGE(tokens.size() == r.count, "a poll reported an fd twice");
-    return r.count;
-}
 
 CONFORMANCE_CASE(a_poll_fills_a_span_of_ten_thousand_events) {
     fd_limit_raised limit(wanted_fds + spare_fds);
