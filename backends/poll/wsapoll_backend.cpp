@@ -24,6 +24,15 @@ SHORT wsapoll_events(const socket_registration& r) noexcept {
     return static_cast<SHORT>(m);
 }
 
+// 0 if `s` is an open socket, else the WSA error of getsockopt(SO_TYPE).
+int socket_query_error(native_handle s) noexcept {
+    int type = 0;
+    int len = sizeof type;
+    return ::getsockopt(s, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) == 0
+               ? 0
+               : ::WSAGetLastError();
+}
+
 }  // namespace
 
 wsapoll_backend::wsapoll_backend() : session_(backend::poll), waker_(backend::poll) {}
@@ -33,10 +42,8 @@ wsapoll_backend::wsapoll_backend() : session_(backend::poll), waker_(backend::po
 // EBADF, as epoll_ctl would.
 void wsapoll_backend::check_socket(std::string_view op, native_handle s) {
     stat_counters::bump(stats.syscalls);
-    int type = 0;
-    int len = sizeof type;
-    if (::getsockopt(s, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) != 0)
-        throw_windows_error(static_cast<unsigned long>(::WSAGetLastError()), backend::poll, op, s,
+    if (const int err = socket_query_error(s); err != 0)
+        throw_windows_error(static_cast<unsigned long>(err), backend::poll, op, s,
                             "getsockopt(SO_TYPE)");
 }
 
@@ -261,11 +268,8 @@ void wsapoll_backend::disarm_closed_locked(const wsapoll_set& set, std::size_t f
     for (std::size_t i = first; i < set.fds.size(); ++i) {
         const auto it = regs_.find(set.fds[i].fd);
         if (it == regs_.end() || it->second.gen != set.gens[i]) continue;
-        int type = 0;
-        int len = sizeof type;
         stat_counters::bump(stats.syscalls);
-        if (::getsockopt(set.fds[i].fd, SOL_SOCKET, SO_TYPE, reinterpret_cast<char*>(&type), &len) == 0)
-            continue;
+        if (socket_query_error(set.fds[i].fd) == 0) continue;
         it->second.armed = false;
         it->second.closed = true;
     }
